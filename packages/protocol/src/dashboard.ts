@@ -1,0 +1,114 @@
+import * as z from 'zod';
+import { BackendSchema, PhaseSchema, REJECT_REASONS } from './messages.js';
+import { RunConfigSchema } from './run-config.js';
+
+/*
+ * Messages of the dashboard namespace and the HTTP API's run views. A
+ * dashboard connects with `auth: { token }`; without the researcher token it
+ * may only read.
+ */
+
+const id = () => z.string().min(1).max(64);
+
+export const RUN_STATUSES = ['active', 'stopped', 'completed', 'failed'] as const;
+export const RunStatusSchema = z.enum(RUN_STATUSES);
+export type RunStatus = z.output<typeof RunStatusSchema>;
+
+/** Count per reject reason; absent reasons are zero. */
+export const RejectCountsSchema = z.partialRecord(z.enum(REJECT_REASONS), z.int().min(0));
+
+/** Staleness of updates applied since the previous point. */
+export const StalenessSummarySchema = z.strictObject({
+  p50: z.number().min(0),
+  p90: z.number().min(0),
+  max: z.number().min(0),
+  /** Histogram: counts[i] updates had staleness i; the last bucket holds everything larger. */
+  counts: z.array(z.int().min(0)).max(64),
+});
+
+/**
+ * One point of a run's time series. Test metrics are present on points where
+ * an evaluation finished; counters are cumulative since the run started, so a
+ * client computes rates from two points.
+ */
+export const MetricsPointSchema = z.strictObject({
+  runId: id(),
+  /** Milliseconds since the Unix epoch. */
+  at: z.number(),
+  /** Seconds of training since the run started (excludes time the coordinator was down). */
+  elapsedSeconds: z.number().min(0),
+  version: z.int().min(0),
+  testLoss: z.number().optional(),
+  testAccuracy: z.number().min(0).max(1).optional(),
+  trainLoss: z.number().optional(),
+  phase: PhaseSchema,
+  k: z.int().min(1),
+  activeWorkers: z.int().min(0),
+  localSteps: z.int().min(1),
+  staleness: StalenessSummarySchema,
+  updatesApplied: z.int().min(0),
+  updatesRejected: RejectCountsSchema,
+  samples: z.int().min(0),
+  bytesIn: z.int().min(0),
+  bytesOut: z.int().min(0),
+});
+export type MetricsPoint = z.output<typeof MetricsPointSchema>;
+
+/** A row of the worker table. Never carries an IP address. */
+export const WorkerSummarySchema = z.strictObject({
+  workerId: id(),
+  kind: z.enum(['browser', 'node']),
+  description: z.string().max(200),
+  backend: BackendSchema,
+  samplesPerSecond: z.number().min(0),
+  updatesApplied: z.int().min(0),
+  updatesRejected: z.int().min(0),
+  lastSeenAt: z.number(),
+});
+export type WorkerSummary = z.output<typeof WorkerSummarySchema>;
+
+/** What `GET /api/runs/:id` returns and the dashboard shows in the run list. */
+export const RunSummarySchema = z.strictObject({
+  id: id(),
+  name: z.string(),
+  status: RunStatusSchema,
+  createdAt: z.number(),
+  version: z.int().min(0),
+  parameterCount: z.int().min(0),
+  activeWorkers: z.int().min(0),
+  config: RunConfigSchema,
+  latest: MetricsPointSchema.optional(),
+});
+export type RunSummary = z.output<typeof RunSummarySchema>;
+
+/** Dashboard asks to follow a run: answered with the run and its series so far. */
+export const SubscribeSchema = z.strictObject({ type: z.literal('subscribe'), runId: id() });
+export type Subscribe = z.output<typeof SubscribeSchema>;
+
+export const SubscribedSchema = z.strictObject({
+  type: z.literal('subscribed'),
+  run: RunSummarySchema,
+  metrics: z.array(MetricsPointSchema),
+  workers: z.array(WorkerSummarySchema),
+});
+export type Subscribed = z.output<typeof SubscribedSchema>;
+
+/** A researcher action over the socket; needs the token given at connection. */
+export const StopRunSchema = z.strictObject({ type: z.literal('stop-run'), runId: id() });
+export type StopRun = z.output<typeof StopRunSchema>;
+
+export const RunStatusNoticeSchema = z.strictObject({
+  type: z.literal('run-status'),
+  run: RunSummarySchema,
+});
+export type RunStatusNotice = z.output<typeof RunStatusNoticeSchema>;
+
+export const WorkersNoticeSchema = z.strictObject({
+  type: z.literal('workers'),
+  runId: id(),
+  workers: z.array(WorkerSummarySchema),
+});
+export type WorkersNotice = z.output<typeof WorkersNoticeSchema>;
+
+export const OkReplySchema = z.strictObject({ type: z.literal('ok') });
+export type OkReply = z.output<typeof OkReplySchema>;

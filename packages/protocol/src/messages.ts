@@ -1,0 +1,232 @@
+import * as z from 'zod';
+import { DatasetNameSchema, ModelSpecSchema, RunConfigSchema } from './run-config.js';
+
+/*
+ * Messages of the worker namespace. Each schema is the single source of its
+ * TypeScript type (`z.output`) and of the runtime check the receiver runs.
+ * Binary payloads travel as socket.io binary attachments and are decoded by
+ * the codecs in ./codec; the schemas only check that they are bytes.
+ */
+
+/** Compute backends a worker may train on, best first. */
+export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export const BackendSchema = z.enum(BACKENDS);
+export type Backend = z.output<typeof BackendSchema>;
+
+const id = () => z.string().min(1).max(64);
+const version = () => z.int().min(0);
+const shortText = (max: number) => z.string().max(max);
+
+/**
+ * Binary attachment: Node's socket.io hands over a Buffer (a Uint8Array), a
+ * browser's an ArrayBuffer. Both are normalised to a Uint8Array view, never
+ * copied.
+ */
+export const BytesSchema = z
+  .union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)])
+  .transform((bytes) => (bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes));
+
+/** First message of a worker connection; answered with {@link Welcome} or {@link ErrorReply}. */
+export const HelloSchema = z.strictObject({
+  type: z.literal('hello'),
+  protocolVersion: z.int(),
+  client: z.strictObject({
+    kind: z.enum(['browser', 'node']),
+    /** Free text for the worker table, e.g. a trimmed user agent. */
+    description: shortText(200).default(''),
+  }),
+  backend: BackendSchema,
+  /** Why a better backend was not used (shown to the volunteer and researcher). */
+  backendReason: shortText(300).optional(),
+  capabilities: z
+    .strictObject({
+      hardwareConcurrency: z.int().min(1).max(4096).optional(),
+      /** WebGPU adapter limit, when there is one. */
+      maxBufferSize: z.int().min(0).optional(),
+      adapter: shortText(200).optional(),
+    })
+    .prefault({}),
+  /** Samples per second of a quick probe on the worker's backend, to size rounds. */
+  speedProbe: z
+    .strictObject({ samplesPerSecond: z.number().positive(), model: shortText(100) })
+    .optional(),
+  /** A worker that reconnects presents the identity it was given, to keep its error memory and seq. */
+  resume: z.strictObject({ workerId: id(), secret: shortText(128) }).optional(),
+});
+export type Hello = z.output<typeof HelloSchema>;
+
+/** Everything a worker needs to train for a run. */
+export const AssignmentSchema = z.strictObject({
+  runId: id(),
+  runName: shortText(100),
+  model: ModelSpecSchema,
+  parameterCount: z.int().positive(),
+  dataset: z.strictObject({
+    name: DatasetNameSchema,
+    /** HTTP path of this worker's shard (cacheable; its content never changes for a run). */
+    shardUrl: shortText(500),
+    shardIndex: z.int().min(0),
+    shardCount: z.int().positive(),
+  }),
+  training: RunConfigSchema.shape.training,
+  compression: RunConfigSchema.shape.compression,
+  /** Local steps per update: 1 means one gradient per update; more means local SGD. */
+  localSteps: z.int().min(1),
+});
+export type Assignment = z.output<typeof AssignmentSchema>;
+
+/** Reply to a valid hello. `assignment` is absent while no run is open. */
+export const WelcomeSchema = z.strictObject({
+  type: z.literal('welcome'),
+  protocolVersion: z.int(),
+  workerId: id(),
+  /** Present it in `hello.resume` on reconnect. */
+  secret: shortText(128),
+  assignment: AssignmentSchema.optional(),
+});
+export type Welcome = z.output<typeof WelcomeSchema>;
+
+/** Error codes of replies that are not about one update. */
+export const ERROR_CODES = [
+  'protocol-version',
+  'invalid-message',
+  'unauthorized',
+  'forbidden',
+  'not-found',
+  'rate-limited',
+  'no-active-run',
+  'internal',
+] as const;
+export const ErrorCodeSchema = z.enum(ERROR_CODES);
+export type ErrorCode = z.output<typeof ErrorCodeSchema>;
+
+/** A typed error reply; `issues` lists offending fields of an invalid message. */
+export const ErrorReplySchema = z.strictObject({
+  type: z.literal('error'),
+  code: ErrorCodeSchema,
+  message: shortText(2000),
+  issues: z.array(z.strictObject({ path: z.string(), message: z.string() })).optional(),
+});
+export type ErrorReply = z.output<typeof ErrorReplySchema>;
+
+/** A worker asks for the model, saying which version it already has (to get a sparse delta). */
+export const PullRequestSchema = z.strictObject({
+  type: z.literal('pull'),
+  runId: id(),
+  haveVersion: version().optional(),
+});
+export type PullRequest = z.output<typeof PullRequestSchema>;
+
+/**
+ * The model at `version`: either the full weights (dense-weights codec) or,
+ * when smaller, a patch from `fromVersion` (sparse-update codec) holding the
+ * NEW values of every coordinate changed since then. A patch sets values
+ * instead of adding differences, so the worker's copy ends bit-identical to
+ * the coordinator's (w + (w' - w) is not always w' in float32).
+ */
+export const WeightsSchema = z.discriminatedUnion('encoding', [
+  z.strictObject({
+    type: z.literal('weights'),
+    runId: id(),
+    version: version(),
+    encoding: z.literal('dense'),
+    payload: BytesSchema,
+  }),
+  z.strictObject({
+    type: z.literal('weights'),
+    runId: id(),
+    version: version(),
+    encoding: z.literal('sparse-patch'),
+    fromVersion: version(),
+    payload: BytesSchema,
+  }),
+]);
+export type Weights = z.output<typeof WeightsSchema>;
+
+/** A worker's sparse update (sparse-update codec in `payload`). */
+export const UpdatePushSchema = z.strictObject({
+  type: z.literal('update'),
+  runId: id(),
+  /** Per-worker, strictly increasing: the idempotency key, so a retried push is applied once. */
+  seq: z.int().min(0),
+  /** Model version the update was computed from; staleness = current version - baseVersion. */
+  baseVersion: version(),
+  /** Local steps and samples behind this update. */
+  steps: z.int().min(1).max(1_000_000),
+  samples: z.int().min(1).max(1e9),
+  trainLoss: z.number().min(0),
+  /** Wall time the worker spent computing this update (sizes round deadlines). */
+  computeMs: z.number().min(0).max(86_400_000),
+  payload: BytesSchema,
+});
+export type UpdatePush = z.output<typeof UpdatePushSchema>;
+
+/** Why an update was not taken. */
+export const REJECT_REASONS = [
+  'invalid-message',
+  'invalid-payload',
+  'non-finite',
+  'payload-too-large',
+  'rate-limited',
+  'run-not-active',
+  'unknown-worker',
+  'duplicate',
+  'stale',
+  'late',
+  'future-version',
+] as const;
+export const RejectReasonSchema = z.enum(REJECT_REASONS);
+export type RejectReason = z.output<typeof RejectReasonSchema>;
+
+/**
+ * Answer to an update. `applied`: in the model at `version`. `buffered`:
+ * accepted into an open batch; wait for a {@link VersionNotice} before
+ * computing the next update (the synchronous barrier).
+ */
+export const UpdateAckSchema = z.strictObject({
+  type: z.literal('ack'),
+  seq: z.int().min(0),
+  status: z.enum(['applied', 'buffered']),
+  version: version(),
+  staleness: z.int().min(0),
+});
+export type UpdateAck = z.output<typeof UpdateAckSchema>;
+
+export const UpdateRejectSchema = z.strictObject({
+  type: z.literal('reject'),
+  seq: z.int().min(0).optional(),
+  reason: RejectReasonSchema,
+  message: shortText(2000),
+});
+export type UpdateReject = z.output<typeof UpdateRejectSchema>;
+
+export const PHASES = ['async', 'sync', 'hybrid'] as const;
+export const PhaseSchema = z.enum(PHASES);
+export type Phase = z.output<typeof PhaseSchema>;
+
+/** The schedule changed phase, K (updates per batch), N or the local step count. */
+export const PhaseNoticeSchema = z.strictObject({
+  type: z.literal('phase'),
+  runId: id(),
+  phase: PhaseSchema,
+  k: z.int().min(1),
+  n: z.int().min(0),
+  localSteps: z.int().min(1),
+});
+export type PhaseNotice = z.output<typeof PhaseNoticeSchema>;
+
+/** The global model moved to `version`: buffered workers may pull and continue. */
+export const VersionNoticeSchema = z.strictObject({
+  type: z.literal('version'),
+  runId: id(),
+  version: version(),
+});
+export type VersionNotice = z.output<typeof VersionNoticeSchema>;
+
+/** The run stopped; the worker should say hello again to get a new assignment. */
+export const RunEndedSchema = z.strictObject({
+  type: z.literal('run-ended'),
+  runId: id(),
+  reason: z.enum(['target-reached', 'max-versions', 'max-time', 'stopped']),
+});
+export type RunEnded = z.output<typeof RunEndedSchema>;

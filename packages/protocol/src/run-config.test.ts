@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { RunConfigSchema, type RunConfigInput } from './run-config.js';
+import { safeParseMessage } from './validation.js';
+
+const minimal: RunConfigInput = {
+  name: 'hybrid demo',
+  schedule: { kind: 'hybrid', threshold: { shape: 'linear', clock: 'updates', horizon: 500 } },
+  stop: { targetAccuracy: 0.95 },
+};
+
+function issuesOf(input: unknown) {
+  const result = safeParseMessage(RunConfigSchema, input, 'run config');
+  if (result.ok) throw new Error('expected the config to be rejected');
+  return result.error.issues;
+}
+
+describe('RunConfigSchema', () => {
+  it('fills every default of a minimal config', () => {
+    const config = RunConfigSchema.parse(minimal);
+    expect(config.seed).toBe(1);
+    expect(config.model).toEqual({ kind: 'mlp', hiddenUnits: [128] });
+    expect(config.dataset).toEqual({ name: 'mnist', partition: { kind: 'iid' }, shards: 16 });
+    expect(config.compression).toEqual({ density: 0.01, errorFeedback: true, valueFormat: 'f32' });
+    expect(config.training.workerOptimizer).toEqual({ kind: 'sgd', learningRate: 0.1 });
+    expect(config.training.serverOptimizer).toEqual({ kind: 'sgd', learningRate: 1 });
+    expect(config.aggregation).toEqual({ rule: 'mean' });
+    expect(config.schedule).toEqual({
+      kind: 'hybrid',
+      threshold: { shape: 'linear', clock: 'updates', horizon: 500 },
+      staleness: { maxStaleness: 32, damping: 'none' },
+      deadline: { slack: 2, quantile: 0.9, window: 20, minMs: 1000, maxMs: 60_000 },
+      lateUpdates: 'next-round',
+    });
+  });
+
+  it('accepts every schedule kind', () => {
+    const schedules = [
+      { kind: 'async', staleness: { maxStaleness: 4, damping: 'inverse-plus-one' } },
+      { kind: 'sync', lateUpdates: 'reject' },
+      { kind: 'cyclic', syncRounds: 3, asyncUpdates: 20 },
+      { kind: 'local-sgd', period: { rule: 'fixed', steps: 8 } },
+      { kind: 'local-sgd', period: { rule: 'lupa-adaptive', initialSteps: 4, maxSteps: 64 } },
+      { kind: 'local-sgd', period: { rule: 'lupa-linear', initialSteps: 91, alpha: 1.09 } },
+      { kind: 'hybrid', threshold: { shape: 'step', clock: 'time', horizon: 60_000 } },
+      { kind: 'hybrid', threshold: { shape: 'plateau' } },
+    ];
+    for (const schedule of schedules) {
+      expect(RunConfigSchema.safeParse({ ...minimal, schedule }).success, schedule.kind).toBe(true);
+    }
+  });
+
+  it('names every offending field at once', () => {
+    const issues = issuesOf({
+      ...minimal,
+      compression: { density: 0 },
+      training: { batchSize: 0 },
+      aggregation: { rule: 'trimmed-mean', trimFraction: 0.5 },
+    });
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      'aggregation.trimFraction',
+      'compression.density',
+      'training.batchSize',
+    ]);
+  });
+
+  it('rejects a misspelt key instead of ignoring it', () => {
+    const issues = issuesOf({ ...minimal, compression: { densty: 0.1 } });
+    expect(issues).toEqual([{ path: 'compression', message: 'Unrecognized key: "densty"' }]);
+  });
+
+  it('rejects an unknown schedule kind and a missing threshold', () => {
+    expect(issuesOf({ ...minimal, schedule: { kind: 'eventual' } })[0]?.path).toBe('schedule.kind');
+    expect(issuesOf({ ...minimal, schedule: { kind: 'hybrid' } })[0]?.path).toBe(
+      'schedule.threshold',
+    );
+  });
+
+  it('requires a stop rule and a consistent deadline', () => {
+    expect(issuesOf({ ...minimal, stop: {} })[0]?.message).toMatch(/at least one of/);
+    const deadline = { minMs: 5000, maxMs: 1000 };
+    const issues = issuesOf({ ...minimal, schedule: { kind: 'sync', deadline } });
+    expect(issues).toEqual([
+      { path: 'schedule.deadline.minMs', message: 'minMs must not exceed maxMs' },
+    ]);
+  });
+
+  it('rejects non-finite and out-of-range numbers', () => {
+    for (const learningRate of [Number.NaN, Infinity, -0.1, 0]) {
+      const training = { serverOptimizer: { kind: 'sgd', learningRate } };
+      expect(issuesOf({ ...minimal, training })[0]?.path).toBe(
+        'training.serverOptimizer.learningRate',
+      );
+    }
+  });
+});

@@ -1,0 +1,255 @@
+import * as z from 'zod';
+
+/*
+ * The run configuration a researcher submits (dashboard form or POST /api/runs).
+ * Every algorithm parameter of the platform lives here, with its default and
+ * its bounds, so one schema validates the form, the HTTP body and what the
+ * coordinator persists. The names mirror the config types of
+ * `@vtrain/optimizer` one for one; the coordinator passes these objects there.
+ * Objects are strict: a misspelt key is an error, not a silently ignored field.
+ */
+
+const positive = () => z.number().positive();
+const fraction = () => z.number().gt(0).lte(1);
+const count = () => z.int().positive();
+
+/** Model of a run: one of the zoo's, or a tfjs layers topology given as data. */
+export const ModelSpecSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('mlp'),
+    /** Units of each hidden dense layer (ReLU); the output layer is softmax over the classes. */
+    hiddenUnits: z.array(z.int().min(1).max(4096)).min(1).max(8).default([128]),
+  }),
+  z.strictObject({
+    kind: z.literal('cnn'),
+    /** Filters of each 3x3 conv layer (ReLU, then 2x2 max-pool). */
+    filters: z.array(z.int().min(1).max(256)).min(1).max(4).default([8, 16]),
+  }),
+  z.strictObject({
+    kind: z.literal('custom'),
+    /**
+     * The `modelTopology` of a tfjs layers model.json. Checked here only for
+     * shape; the coordinator validates input/output fit and parameter count
+     * with tfjs, and it reaches workers as data, never as code.
+     */
+    topology: z.record(z.string(), z.unknown()),
+  }),
+]);
+export type ModelSpec = z.output<typeof ModelSpecSchema>;
+
+/** How the training set is split into worker shards. */
+export const PartitionSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('iid') }),
+  /** Non-IID: each shard holds examples of `labelsPerShard` classes only. */
+  z.strictObject({ kind: z.literal('by-label'), labelsPerShard: z.int().min(1).max(100) }),
+]);
+
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'synthetic'] as const;
+export const DatasetNameSchema = z.enum(DATASET_NAMES);
+export type DatasetName = z.output<typeof DatasetNameSchema>;
+
+export const DatasetSpecSchema = z.strictObject({
+  name: DatasetNameSchema.default('mnist'),
+  partition: PartitionSchema.default({ kind: 'iid' }),
+  /** Number of shards the training set is cut into; workers are assigned shards round-robin. */
+  shards: z.int().min(1).max(10_000).default(16),
+});
+
+/** Worker-side optimizer for local steps (local SGD); gradient mode scales by `learningRate`. */
+export const WorkerOptimizerConfigSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('sgd'), learningRate: positive() }),
+  z.strictObject({
+    kind: z.literal('adam'),
+    learningRate: positive(),
+    beta1: z.number().min(0).lt(1).default(0.9),
+    beta2: z.number().min(0).lt(1).default(0.999),
+    epsilon: positive().default(1e-8),
+  }),
+]);
+
+/** Optimizer the server applies to each aggregated update (a pseudo-gradient). */
+export const ServerOptimizerConfigSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('sgd'), learningRate: positive() }),
+  z.strictObject({
+    kind: z.literal('momentum'),
+    learningRate: positive(),
+    momentum: z.number().min(0).lt(1).default(0.9),
+  }),
+  /** Nesterov momentum: the DiLoCo outer optimizer for local SGD. */
+  z.strictObject({
+    kind: z.literal('nesterov'),
+    learningRate: positive(),
+    momentum: z.number().min(0).lt(1).default(0.9),
+  }),
+  z.strictObject({
+    kind: z.literal('adam'),
+    learningRate: positive(),
+    beta1: z.number().min(0).lt(1).default(0.9),
+    beta2: z.number().min(0).lt(1).default(0.999),
+    epsilon: positive().default(1e-8),
+  }),
+]);
+
+/** Robust aggregation rule; volunteers are untrusted. */
+export const AggregationRuleSchema = z.discriminatedUnion('rule', [
+  z.strictObject({ rule: z.literal('mean') }),
+  z.strictObject({ rule: z.literal('norm-clip'), maxNorm: positive() }),
+  z.strictObject({ rule: z.literal('trimmed-mean'), trimFraction: z.number().min(0).lt(0.5) }),
+  z.strictObject({ rule: z.literal('median') }),
+  z.strictObject({
+    rule: z.literal('centered-clip'),
+    radius: positive(),
+    iterations: z.int().min(1).max(10).default(1),
+  }),
+]);
+
+/** How updates computed on an old model are weighted: eta/(1+s), eta/s or not at all. */
+export const StalenessDampingSchema = z.enum(['none', 'inverse', 'inverse-plus-one']);
+
+export const StalenessPolicySchema = z.strictObject({
+  /** Updates staler than this many versions are rejected (reason `stale`). */
+  maxStaleness: z.int().min(0).max(100_000).default(32),
+  /** Damping applied by the aggregator; `none` is plain asynchronous SGD (the paper's baseline). */
+  damping: StalenessDampingSchema.default('none'),
+});
+
+/**
+ * Deadline of a synchronous round or buffered batch:
+ * openedAt + clamp(minMs, maxMs, slack * quantile(last `window` step times)).
+ */
+export const RoundDeadlineSchema = z
+  .strictObject({
+    slack: z.number().min(1).max(100).default(2),
+    quantile: z.number().gt(0).lte(1).default(0.9),
+    window: z.int().min(1).max(1000).default(20),
+    minMs: z.int().min(1).default(1000),
+    maxMs: z.int().min(1).default(60_000),
+  })
+  .refine((d) => d.minMs <= d.maxMs, { message: 'minMs must not exceed maxMs', path: ['minMs'] });
+
+const LateUpdatesSchema = z.enum(['reject', 'next-round']);
+const ClockSchema = z.enum(['time', 'updates']);
+
+/** Threshold function K(s) of the Smooth Switch hybrid (arXiv 2407.00101); s is ms or applied updates. */
+export const ThresholdConfigSchema = z.discriminatedUnion('shape', [
+  z.strictObject({ shape: z.literal('linear'), clock: ClockSchema, horizon: positive() }),
+  z.strictObject({ shape: z.literal('exponential'), clock: ClockSchema, horizon: positive() }),
+  z.strictObject({
+    shape: z.literal('step'),
+    clock: ClockSchema,
+    horizon: positive(),
+    steps: z.int().min(1).max(1000).default(1),
+  }),
+  /** Ours, not the paper's: double K after `patience` evaluations without a loss improvement > minDelta. */
+  z.strictObject({
+    shape: z.literal('plateau'),
+    patience: z.int().min(1).max(1000).default(3),
+    minDelta: z.number().min(0).default(0.001),
+  }),
+]);
+
+/** Local-SGD period rule (Haddadpour et al. 2019, ALGORITHMS.md section 2). */
+export const LocalPeriodRuleSchema = z.discriminatedUnion('rule', [
+  z.strictObject({ rule: z.literal('fixed'), steps: z.int().min(1).max(100_000) }),
+  z.strictObject({
+    rule: z.literal('lupa-adaptive'),
+    initialSteps: z.int().min(1).max(100_000),
+    maxSteps: z.int().min(1).max(1_000_000),
+  }),
+  z.strictObject({
+    rule: z.literal('lupa-linear'),
+    initialSteps: z.int().min(1).max(100_000),
+    alpha: z.number().min(0),
+  }),
+]);
+
+const common = {
+  staleness: StalenessPolicySchema.prefault({}),
+};
+const roundBased = {
+  ...common,
+  deadline: RoundDeadlineSchema.prefault({}),
+  lateUpdates: LateUpdatesSchema.default('next-round'),
+};
+
+/** When updates are applied: on arrival, in rounds, or in a hybrid between the two. */
+export const ScheduleConfigSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('async'), ...common }),
+  z.strictObject({ kind: z.literal('sync'), ...roundBased }),
+  z.strictObject({ kind: z.literal('hybrid'), ...roundBased, threshold: ThresholdConfigSchema }),
+  z.strictObject({
+    kind: z.literal('cyclic'),
+    ...roundBased,
+    syncRounds: count(),
+    asyncUpdates: count(),
+  }),
+  z.strictObject({
+    kind: z.literal('local-sgd'),
+    ...common,
+    deadline: RoundDeadlineSchema.prefault({}),
+    period: LocalPeriodRuleSchema,
+  }),
+]);
+export type ScheduleConfig = z.output<typeof ScheduleConfigSchema>;
+
+export const CompressionConfigSchema = z.strictObject({
+  /** Fraction of entries sent per update: k = ceil(density * P). 1 sends everything. */
+  density: fraction().default(0.01),
+  /** Keep the unsent remainder and add it to the next update (Stich et al. 2018). */
+  errorFeedback: z.boolean().default(true),
+  valueFormat: z.enum(['f32', 'f16']).default('f32'),
+});
+
+export const TrainingConfigSchema = z.strictObject({
+  batchSize: z.int().min(1).max(4096).default(32),
+  /** Scales each gradient (or drives local steps) on the worker, before top-k. */
+  workerOptimizer: WorkerOptimizerConfigSchema.default({ kind: 'sgd', learningRate: 0.1 }),
+  serverOptimizer: ServerOptimizerConfigSchema.default({ kind: 'sgd', learningRate: 1 }),
+});
+
+export const EvaluationConfigSchema = z.strictObject({
+  everyVersions: z.int().min(1).default(50),
+  /** Held-out examples evaluated each time; the whole test set when omitted. */
+  testExamples: z.int().min(1).optional(),
+});
+
+export const CheckpointConfigSchema = z.strictObject({
+  everyVersions: z.int().min(1).default(200),
+  everySeconds: positive().default(30),
+});
+
+/** The run ends at the first rule met; at least one is required. */
+export const StopRuleSchema = z
+  .strictObject({
+    targetAccuracy: fraction().optional(),
+    maxVersions: count().optional(),
+    maxSeconds: positive().optional(),
+  })
+  .refine(
+    (s) =>
+      s.targetAccuracy !== undefined || s.maxVersions !== undefined || s.maxSeconds !== undefined,
+    { message: 'give at least one of targetAccuracy, maxVersions, maxSeconds' },
+  );
+
+export const RunConfigSchema = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  seed: z
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .default(1),
+  model: ModelSpecSchema.default({ kind: 'mlp', hiddenUnits: [128] }),
+  dataset: DatasetSpecSchema.prefault({}),
+  training: TrainingConfigSchema.prefault({}),
+  compression: CompressionConfigSchema.prefault({}),
+  schedule: ScheduleConfigSchema,
+  aggregation: AggregationRuleSchema.default({ rule: 'mean' }),
+  evaluation: EvaluationConfigSchema.prefault({}),
+  checkpoint: CheckpointConfigSchema.prefault({}),
+  stop: StopRuleSchema,
+});
+
+/** A run config with every default filled in: what the coordinator stores. */
+export type RunConfig = z.output<typeof RunConfigSchema>;
+/** What a researcher may submit: optional fields may be left out. */
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
