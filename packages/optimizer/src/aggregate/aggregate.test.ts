@@ -1,0 +1,124 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  sparse,
+  sparseVectorOf,
+  toDenseArray,
+  unweighted,
+} from '../test-support/sparse-fixtures.js';
+import { aggregate, AGGREGATION_RULE_NAMES } from './aggregate.js';
+import type { AggregationRule } from './aggregate.js';
+import { AggregationError } from './aggregation-error.js';
+import { aggregateCenteredClip } from './centered-clip.js';
+import type { Contribution } from './contribution.js';
+import { aggregateMean } from './mean.js';
+import { aggregateMedian } from './median.js';
+import { aggregateNormClip } from './norm-clip.js';
+import { aggregateTrimmedMean } from './trimmed-mean.js';
+
+const everyRule: readonly AggregationRule[] = [
+  { rule: 'mean' },
+  { rule: 'norm-clip', maxNorm: 3 },
+  { rule: 'trimmed-mean', trimFraction: 0.2 },
+  { rule: 'median' },
+  { rule: 'centered-clip', radius: 2, iterations: 2 },
+];
+
+function errorOf(action: () => unknown): AggregationError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof AggregationError) return error;
+    throw error;
+  }
+  throw new Error('expected an AggregationError');
+}
+
+describe('aggregate', () => {
+  it('covers every rule name of the schema', () => {
+    expect(everyRule.map((r) => r.rule)).toEqual([...AGGREGATION_RULE_NAMES]);
+  });
+
+  it('dispatches to the rule functions', () => {
+    fc.assert(
+      fc.property(fc.array(sparseVectorOf(8), { minLength: 1, maxLength: 5 }), (updates) => {
+        const contributions = unweighted(updates);
+        const center = Float32Array.from([1, 0, 0, 0, 0, 0, 0, -1]);
+        expect(aggregate({ rule: 'mean' }, contributions)).toEqual(aggregateMean(contributions));
+        expect(aggregate({ rule: 'norm-clip', maxNorm: 3 }, contributions)).toEqual(
+          aggregateNormClip(contributions, 3),
+        );
+        expect(aggregate({ rule: 'trimmed-mean', trimFraction: 0.2 }, contributions)).toEqual(
+          aggregateTrimmedMean(contributions, 0.2),
+        );
+        expect(aggregate({ rule: 'median' }, contributions)).toEqual(
+          aggregateMedian(contributions),
+        );
+        expect(
+          aggregate({ rule: 'centered-clip', radius: 2, iterations: 2 }, contributions, {
+            center,
+          }),
+        ).toEqual(aggregateCenteredClip(contributions, { radius: 2, iterations: 2, center }));
+      }),
+    );
+  });
+
+  it.each(everyRule)('$rule: n copies of one update aggregate to that update', (rule) => {
+    fc.assert(
+      fc.property(
+        // |value| <= 0.5 on 8 coordinates gives norm <= sqrt(8) / 2 < 1.5: inside norm-clip's
+        // maxNorm 3 and centered-clip's radius 2, so neither clips and both return the update.
+        sparseVectorOf(8, fc.float({ min: -0.5, max: 0.5, noNaN: true })),
+        fc.integer({ min: 1, max: 6 }),
+        (update, n) => {
+          const result = aggregate(
+            rule,
+            Array.from({ length: n }, () => ({ update })),
+          );
+          const dense = result instanceof Float32Array ? Array.from(result) : toDenseArray(result);
+          const expected = toDenseArray(update);
+          dense.forEach((x, i) => {
+            expect(x).toBeCloseTo(expected[i], 6);
+          });
+        },
+      ),
+    );
+  });
+
+  describe.each(everyRule)('$rule validates before computing', (rule) => {
+    it('rejects an empty list', () => {
+      expect(errorOf(() => aggregate(rule, [])).code).toBe('no-contributions');
+    });
+
+    it('rejects mixed dimensions', () => {
+      const error = errorOf(() =>
+        aggregate(rule, unweighted([sparse(3, [0], [1]), sparse(4, [0], [1])])),
+      );
+      expect(error.code).toBe('dimension-mismatch');
+      expect(error.contributionIndex).toBe(1);
+    });
+
+    it('rejects non-finite values, naming the contribution', () => {
+      for (const bad of [Number.NaN, Infinity, -Infinity]) {
+        const error = errorOf(() =>
+          aggregate(rule, unweighted([sparse(3, [0], [1]), sparse(3, [1, 2], [1, bad])])),
+        );
+        expect(error.code).toBe('non-finite');
+        expect(error.contributionIndex).toBe(1);
+      }
+    });
+
+    it('rejects broken sparse vectors', () => {
+      const error = errorOf(() => aggregate(rule, unweighted([sparse(3, [2, 1], [1, 1])])));
+      expect(error.code).toBe('invalid-update');
+      expect(error.cause).toMatchObject({ code: 'unsorted-indices' });
+    });
+
+    it('rejects negative or non-finite weights', () => {
+      for (const weight of [-1, Number.NaN, Infinity]) {
+        const contributions: Contribution[] = [{ update: sparse(3, [0], [1]), weight }];
+        expect(errorOf(() => aggregate(rule, contributions)).code).toBe('invalid-weight');
+      }
+    });
+  });
+});

@@ -1,0 +1,74 @@
+import type { SparseVector } from '../sparse-vector.js';
+import { aggregateCenteredClip } from './centered-clip.js';
+import type { Contribution } from './contribution.js';
+import { aggregateMean } from './mean.js';
+import { aggregateMedian } from './median.js';
+import { aggregateNormClip } from './norm-clip.js';
+import { aggregateTrimmedMean } from './trimmed-mean.js';
+
+/**
+ * The aggregation rule of a run, as named in the wire run-config schema
+ * (DESIGN.md §4, "Robust aggregation"). Discriminated on `rule`.
+ */
+export type AggregationRule =
+  | { readonly rule: 'mean' }
+  | { readonly rule: 'norm-clip'; readonly maxNorm: number }
+  | { readonly rule: 'trimmed-mean'; readonly trimFraction: number }
+  | { readonly rule: 'median' }
+  | { readonly rule: 'centered-clip'; readonly radius: number; readonly iterations: number };
+
+/** The names of {@link AggregationRule}, in the order the schema lists them. */
+export const AGGREGATION_RULE_NAMES = [
+  'mean',
+  'norm-clip',
+  'trimmed-mean',
+  'median',
+  'centered-clip',
+] as const satisfies readonly AggregationRule['rule'][];
+
+/**
+ * An aggregated update: dense (mean, norm-clip, centered-clip) or sparse on the
+ * union of the inputs' supports (median, trimmed-mean). Tell them apart with
+ * `instanceof Float32Array`; server optimizers accept both.
+ */
+export type AggregatedUpdate = Float32Array | SparseVector;
+
+/** Run state some rules need besides the contributions. */
+export interface AggregateOptions {
+  /** Starting centre for `centered-clip` (e.g. the previous aggregate); zeros when absent. */
+  readonly center?: Float32Array;
+}
+
+/**
+ * Applies `rule` to the buffered contributions. Every rule validates its
+ * parameters and all contributions (dimension, sparse invariants, finiteness,
+ * weights) before computing anything.
+ *
+ * @param rule - which rule, with its parameters.
+ * @param contributions - the buffered updates.
+ * @param options - state for rules that need it.
+ * @returns the aggregated update, in the rule's natural form.
+ * @throws {@link AggregationError} on bad input.
+ */
+export function aggregate(
+  rule: AggregationRule,
+  contributions: readonly Contribution[],
+  options: AggregateOptions = {},
+): AggregatedUpdate {
+  switch (rule.rule) {
+    case 'mean':
+      return aggregateMean(contributions);
+    case 'norm-clip':
+      return aggregateNormClip(contributions, rule.maxNorm);
+    case 'trimmed-mean':
+      return aggregateTrimmedMean(contributions, rule.trimFraction);
+    case 'median':
+      return aggregateMedian(contributions);
+    case 'centered-clip':
+      return aggregateCenteredClip(contributions, {
+        radius: rule.radius,
+        iterations: rule.iterations,
+        center: options.center,
+      });
+  }
+}

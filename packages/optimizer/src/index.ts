@@ -1,0 +1,2 @@
+export * from './numeric.js';
+export * from './schedule/index.js';
