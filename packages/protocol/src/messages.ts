@@ -179,9 +179,11 @@ export const RejectReasonSchema = z.enum(REJECT_REASONS);
 export type RejectReason = z.output<typeof RejectReasonSchema>;
 
 /**
- * Answer to an update. `applied`: in the model at `version`. `buffered`:
- * accepted into an open batch; wait for a {@link VersionNotice} before
- * computing the next update (the synchronous barrier).
+ * Answer to an update. `applied`: in the model at `version`, and `weights`
+ * brings the worker from its base version to `version` (a sparse patch when
+ * that is smaller than the full weights). `buffered`: accepted into an open
+ * batch; wait for a {@link VersionNotice}, then pull, before computing the
+ * next update (the synchronous barrier).
  */
 export const UpdateAckSchema = z.strictObject({
   type: z.literal('ack'),
@@ -189,6 +191,7 @@ export const UpdateAckSchema = z.strictObject({
   status: z.enum(['applied', 'buffered']),
   version: version(),
   staleness: z.int().min(0),
+  weights: WeightsSchema.optional(),
 });
 export type UpdateAck = z.output<typeof UpdateAckSchema>;
 
