@@ -23,8 +23,11 @@ const shortText = (max: number) => z.string().max(max);
  * copied.
  */
 export const BytesSchema = z
-  .union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)])
-  .transform((bytes) => (bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes));
+  .custom<Uint8Array | ArrayBuffer>(
+    (value) => value instanceof Uint8Array || value instanceof ArrayBuffer,
+    'expected binary data (a Uint8Array or an ArrayBuffer)',
+  )
+  .transform((bytes): Uint8Array => (bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes));
 
 /** First message of a worker connection; answered with {@link Welcome} or {@link ErrorReply}. */
 export const HelloSchema = z.strictObject({
