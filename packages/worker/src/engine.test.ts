@@ -1,0 +1,301 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  BatchSampler,
+  computeGradient,
+  evaluate,
+  readFlatWeights,
+  writeFlatWeights,
+} from '@vtrain/ml';
+import { useFastestNodeBackend } from '@vtrain/ml/node';
+import { densify, mulberry32, topKCount } from '@vtrain/optimizer';
+import { decodeSparseUpdate, type Assignment } from '@vtrain/protocol';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EngineError } from './engine-error.js';
+import { TrainingEngine } from './engine.js';
+import {
+  buildTestModel,
+  firstDifference,
+  repeatedExample,
+  smallSynthetic,
+  testAssignment,
+} from './test-support/fixtures.js';
+
+beforeAll(async () => {
+  expect(await useFastestNodeBackend()).toBe('wasm');
+});
+
+const data = smallSynthetic();
+
+/** An engine on a fresh model, holding the model's initial weights as version 0. */
+async function engineFor(assignment: Assignment, dataset = data.train, seed = 1) {
+  const model = await buildTestModel(assignment, 0);
+  const engine = new TrainingEngine({ assignment, dataset, model, random: mulberry32(seed) });
+  engine.setWeights(await readFlatWeights(model), 0);
+  return { engine, model };
+}
+
+function decode(engine: TrainingEngine, payload: Uint8Array) {
+  return decodeSparseUpdate(payload, {
+    maxLength: engine.parameterCount,
+    maxCount: engine.parameterCount,
+    expectedLength: engine.parameterCount,
+  });
+}
+
+/** The gradient of the (only possible) batch of a data set of identical examples, at `weights`. */
+async function gradientAt(assignment: Assignment, dataset = data.train, weights: Float32Array) {
+  const model = await buildTestModel(assignment, 0);
+  writeFlatWeights(model, weights);
+  const batch = new BatchSampler(dataset, { seed: 99 }).nextBatch(assignment.training.batchSize);
+  const { gradient, loss } = await computeGradient(model, batch);
+  batch.dispose();
+  model.dispose();
+  return { gradient: gradient.slice(), loss };
+}
+
+describe('TrainingEngine.computeUpdate', () => {
+  it('sends exactly k = topKCount(density, P) entries, for any density', async () => {
+    // hidden [4]: P = 784*4 + 4 + 4*10 + 10 = 3190.
+    const model = await buildTestModel(testAssignment({ hiddenUnits: [4] }), 0);
+    const initial = await readFlatWeights(model);
+    model.dispose();
+    expect(initial.length).toBe(3190);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.double({ min: 1e-4, max: 1, noNaN: true }),
+        fc.boolean(),
+        async (density, errorFeedback) => {
+          const assignment = testAssignment({ hiddenUnits: [4], density, errorFeedback });
+          const { engine } = await engineFor(assignment);
+          engine.setWeights(initial, 3);
+          const k = topKCount(density, 3190);
+          expect(engine.k).toBe(k);
+          for (let round = 0; round < 2; round++) {
+            const update = await engine.computeUpdate(1);
+            const sent = decode(engine, update.payload);
+            expect(sent.indices.length).toBe(k);
+            expect(update.baseVersion).toBe(3);
+          }
+          engine.dispose();
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it('H = 1, SGD, error feedback: densify(sent) + r_new == r_old + lr * g, bit for bit', async () => {
+    // Every batch of a set of identical examples is the same batch, and the global weights
+    // never move here, so every update sees the same gradient g.
+    const fixed = repeatedExample(data.train, 3, 16);
+    const assignment = testAssignment({ density: 0.01, learningRate: 0.05, batchSize: 16 });
+    const { engine } = await engineFor(assignment, fixed);
+    const { gradient } = await gradientAt(assignment, fixed, engine.global);
+    // u_i = fround(0.05 * g_i), what the engine sends in gradient mode.
+    const scaled = Float32Array.from(gradient, (g) => 0.05 * g);
+
+    let residualOld = engine.residualSnapshot();
+    expect(residualOld.every((r) => r === 0)).toBe(true);
+    for (let round = 0; round < 3; round++) {
+      const update = await engine.computeUpdate(1);
+      const sent = decode(engine, update.payload);
+      expect(sent.indices.length).toBe(engine.k);
+      const residualNew = engine.residualSnapshot();
+      const left = densify(sent).map((value, i) => value + residualNew[i]);
+      const right = residualOld.map((r, i) => r + scaled[i]);
+      expect(firstDifference(left, right)).toBe(-1);
+      // The residual really carries mass forward (else the identity above is trivial).
+      expect(residualNew.some((r) => r !== 0)).toBe(true);
+      residualOld = residualNew;
+    }
+    engine.dispose();
+  });
+
+  it('local SGD, H = 5: u = global - local after 5 SGD steps (density 1, no error feedback)', async () => {
+    const fixed = repeatedExample(data.train, 5, 8);
+    const assignment = testAssignment({
+      density: 1,
+      errorFeedback: false,
+      learningRate: 0.2,
+      batchSize: 8,
+    });
+    const { engine, model } = await engineFor(assignment, fixed);
+    const global = engine.global.slice();
+
+    const update = await engine.computeUpdate(5);
+    expect(update.steps).toBe(5);
+    expect(update.samples).toBe(40);
+
+    // The same 5 steps by hand: local <- local - 0.2 * grad(local), on a separate model.
+    const local = global.slice();
+    const losses: number[] = [];
+    for (let step = 0; step < 5; step++) {
+      const { gradient, loss } = await gradientAt(assignment, fixed, local);
+      for (let i = 0; i < local.length; i++) local[i] -= 0.2 * gradient[i];
+      losses.push(loss);
+    }
+    const expected = global.map((w, i) => w - local[i]);
+    const sent = decode(engine, update.payload);
+    expect(sent.indices.length).toBe(engine.parameterCount);
+    expect(firstDifference(densify(sent), expected)).toBe(-1);
+    // trainLoss = (1/5) sum of the 5 batch losses.
+    expect(update.trainLoss).toBeCloseTo(losses.reduce((a, b) => a + b, 0) / 5, 6);
+    // Descent on one repeated example: the loss falls step after step.
+    expect(losses[4]).toBeLessThan(losses[0]);
+    // The model is back at the global weights, which did not move.
+    expect(firstDifference(await readFlatWeights(model), global)).toBe(-1);
+    expect(firstDifference(engine.global, global)).toBe(-1);
+    engine.dispose();
+  });
+
+  it('keeps the number of live tensors constant over 30 updates and patches', async () => {
+    const assignment = testAssignment({ localSteps: 2 });
+    const { engine } = await engineFor(assignment);
+    // One warm-up round allocates whatever tfjs caches once.
+    await engine.computeUpdate(2);
+    const before = tf.memory().numTensors;
+    for (let round = 0; round < 30; round++) {
+      const update = await engine.computeUpdate(1 + (round % 3));
+      const sent = decode(engine, update.payload);
+      const version = engine.version ?? 0;
+      engine.applyPatch(
+        {
+          length: sent.length,
+          indices: sent.indices,
+          values: sent.values.map((v, j) => engine.global[sent.indices[j]] - v),
+        },
+        version,
+        version + 1,
+      );
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(engine.version).toBe(30);
+    engine.dispose();
+  });
+
+  it('moves the global model towards the data: server SGD lr 1 on the sent updates passes 80% accuracy', async () => {
+    const { train, test } = smallSynthetic(3000, 500);
+    const assignment = testAssignment({
+      hiddenUnits: [32],
+      density: 0.1,
+      learningRate: 0.1,
+      batchSize: 32,
+    });
+    const { engine, model } = await engineFor(assignment, train, 3);
+    const before = await evaluate(model, test, { batchSize: 500 });
+    // The server's role: w <- w - 1 * sent, then the worker gets the new values as a patch.
+    const server = engine.global.slice();
+    for (let version = 0; version < 150; version++) {
+      const update = await engine.computeUpdate(1);
+      const sent = decode(engine, update.payload);
+      const values = new Float32Array(sent.indices.length);
+      sent.indices.forEach((index, j) => {
+        server[index] -= sent.values[j];
+        values[j] = server[index];
+      });
+      engine.applyPatch(
+        { length: sent.length, indices: sent.indices, values },
+        version,
+        version + 1,
+      );
+    }
+    expect(firstDifference(engine.global, server)).toBe(-1);
+    const after = await evaluate(model, test, { batchSize: 500 });
+    console.log(
+      `engine + server SGD, 150 updates at 10% density: accuracy ${(100 * before.accuracy).toFixed(1)}% -> ${(100 * after.accuracy).toFixed(1)}%`,
+    );
+    expect(before.accuracy).toBeLessThan(0.3);
+    expect(after.accuracy).toBeGreaterThan(0.8);
+    engine.dispose();
+  });
+
+  it('refuses to run without weights or with a bad step count', async () => {
+    const assignment = testAssignment();
+    const model = await buildTestModel(assignment, 0);
+    const engine = new TrainingEngine({
+      assignment,
+      dataset: data.train,
+      model,
+      random: mulberry32(1),
+    });
+    await expect(engine.computeUpdate(1)).rejects.toMatchObject({ code: 'no-weights' });
+    engine.setWeights(await readFlatWeights(model), 0);
+    await expect(engine.computeUpdate(0)).rejects.toMatchObject({ code: 'invalid-local-steps' });
+    await expect(engine.computeUpdate(1.5)).rejects.toMatchObject({ code: 'invalid-local-steps' });
+    engine.dispose();
+    await expect(engine.computeUpdate(1)).rejects.toMatchObject({ code: 'disposed' });
+  });
+
+  it('refuses a model whose parameter count differs from the assignment', async () => {
+    const assignment = testAssignment({ hiddenUnits: [8] });
+    const model = await buildTestModel(testAssignment({ hiddenUnits: [4] }), 0);
+    expect(
+      () => new TrainingEngine({ assignment, dataset: data.train, model, random: mulberry32(1) }),
+    ).toThrow(
+      /parameter-count-mismatch: .*\(the model has 3190 parameters, the assignment says 6370\)/,
+    );
+    model.dispose();
+  });
+});
+
+describe('TrainingEngine weights', () => {
+  it('applyPatch sets the new values bit for bit, in global and in the model', async () => {
+    const { engine, model } = await engineFor(testAssignment());
+    const expected = engine.global.slice();
+    // Values that float32 arithmetic could not reach by adding differences to the old ones.
+    const indices = Uint32Array.of(0, 17, 6000, engine.parameterCount - 1);
+    const values = Float32Array.of(1.0000001, -3.4e38, 1e-45, Math.fround(Math.PI));
+    indices.forEach((index, j) => (expected[index] = values[j]));
+    engine.applyPatch({ length: engine.parameterCount, indices, values }, 0, 4);
+    expect(engine.version).toBe(4);
+    expect(firstDifference(engine.global, expected)).toBe(-1);
+    expect(firstDifference(await readFlatWeights(model), expected)).toBe(-1);
+    engine.dispose();
+  });
+
+  it('refuses a patch from another version and leaves everything unchanged', async () => {
+    const { engine, model } = await engineFor(testAssignment());
+    const before = engine.global.slice();
+    const patch = {
+      length: engine.parameterCount,
+      indices: Uint32Array.of(1),
+      values: Float32Array.of(2),
+    };
+    let error: unknown;
+    try {
+      engine.applyPatch(patch, 1, 2);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(EngineError);
+    expect((error as EngineError).code).toBe('version-mismatch');
+    expect(engine.version).toBe(0);
+    expect(firstDifference(engine.global, before)).toBe(-1);
+    expect(firstDifference(await readFlatWeights(model), before)).toBe(-1);
+    expect(() => {
+      engine.applyPatch({ ...patch, indices: Uint32Array.of(engine.parameterCount) }, 0, 1);
+    }).toThrow(/invalid-patch/);
+    expect(() => {
+      engine.applyPatch(patch, 0, -1);
+    }).toThrow(/invalid-version/);
+    engine.dispose();
+  });
+
+  it('setWeights adopts a dense vector and refuses a wrong length or a NaN', async () => {
+    const { engine, model } = await engineFor(testAssignment());
+    const flat = Float32Array.from({ length: engine.parameterCount }, (_, i) => (i % 7) / 10);
+    engine.setWeights(flat, 9);
+    expect(engine.version).toBe(9);
+    expect(firstDifference(await readFlatWeights(model), flat)).toBe(-1);
+    expect(() => {
+      engine.setWeights(flat.subarray(1), 10);
+    }).toThrow(/length-mismatch/);
+    const poisoned = flat.slice();
+    poisoned[5] = Number.NaN;
+    expect(() => {
+      engine.setWeights(poisoned, 10);
+    }).toThrow(/non-finite/);
+    expect(engine.version).toBe(9);
+    engine.dispose();
+  });
+});
