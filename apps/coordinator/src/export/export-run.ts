@@ -1,0 +1,90 @@
+import type * as tf from '@tensorflow/tfjs';
+import { parameterLayout } from '@vtrain/ml';
+import type { MetricsPoint } from '@vtrain/protocol';
+import type { StoredRun } from '../store/store.js';
+import { ExportError } from './export-error.js';
+import { buildManifest } from './manifest.js';
+import { encodeSafetensors } from './safetensors.js';
+import { exportTfjs } from './tfjs-export.js';
+
+/** The files of an export, by path relative to its root. */
+export const EXPORT_FILE_NAMES = [
+  'tfjs/model.json',
+  'tfjs/weights.bin',
+  'model.safetensors',
+  'manifest.json',
+] as const;
+
+/** One of {@link EXPORT_FILE_NAMES}. */
+export type ExportFileName = (typeof EXPORT_FILE_NAMES)[number];
+
+/** Every file of an export as bytes, keyed by its path, in {@link EXPORT_FILE_NAMES} order. */
+export type ExportFiles = ReadonlyMap<ExportFileName, Uint8Array>;
+
+/** Input of {@link exportRun}. */
+export interface ExportRunInput {
+  run: StoredRun;
+  /** A model built from the run's config; its weights are overwritten with `weights`. */
+  model: tf.LayersModel;
+  /** The flat global weights, in `parameterLayout(model)` order. */
+  weights: Float32Array;
+  /** The run's latest metrics point, if any. */
+  metrics: MetricsPoint | undefined;
+  /** Milliseconds since the Unix epoch. */
+  exportedAt: number;
+}
+
+/**
+ * Exports a run's weights (DESIGN.md section 3, step 7) as:
+ *
+ * - `tfjs/model.json` + `tfjs/weights.bin`: a TensorFlow.js layers model ({@link exportTfjs});
+ * - `model.safetensors`: one F32 tensor per trainable weight, named and shaped as in
+ *   `parameterLayout(model)` (`hidden_0/kernel` [784, 128], in tfjs's layout: Dense kernels
+ *   are [in, out], Conv2D kernels [h, w, in, out]), with the run in `__metadata__`;
+ * - `manifest.json`: {@link buildManifest} over the three files above.
+ *
+ * JSON files are UTF-8; the manifest is indented and ends with a newline for people.
+ *
+ * @throws {@link ExportError} `invalid-argument` when the weights' length differs from the
+ *   run's parameter count; `FlatWeightsError` (`@vtrain/ml`) when they do not fit the model or
+ *   are not finite.
+ */
+export async function exportRun(input: ExportRunInput): Promise<ExportFiles> {
+  const { run, model, weights, metrics, exportedAt } = input;
+  if (weights.length !== run.parameterCount) {
+    throw new ExportError(
+      'invalid-argument',
+      `${weights.length} weights for run ${JSON.stringify(run.id)} of ${run.parameterCount} parameters`,
+    );
+  }
+  const tfjs = await exportTfjs(model, weights);
+  const tensors = parameterLayout(model).map((slice) => ({
+    name: slice.name,
+    shape: [...slice.shape],
+    data: weights.subarray(slice.offset, slice.offset + slice.size),
+  }));
+  const safetensors = encodeSafetensors(tensors, {
+    producer: 'vtrain',
+    runId: run.id,
+    runName: run.name,
+    version: String(run.version),
+    parameterCount: String(run.parameterCount),
+    model: JSON.stringify(run.config.model),
+    dataset: run.config.dataset.name,
+    tensorLayout: 'tfjs: Dense kernels [in, out], Conv2D kernels [height, width, in, out]',
+  });
+  const utf8 = new TextEncoder();
+  const files = new Map<ExportFileName, Uint8Array>([
+    ['tfjs/model.json', utf8.encode(JSON.stringify(tfjs.modelJson))],
+    ['tfjs/weights.bin', tfjs.weightsBin],
+    ['model.safetensors', safetensors],
+  ]);
+  const manifest = buildManifest({
+    run,
+    metrics,
+    files: [...files].map(([name, bytes]) => ({ name, bytes })),
+    exportedAt,
+  });
+  files.set('manifest.json', utf8.encode(`${JSON.stringify(manifest, null, 2)}\n`));
+  return files;
+}

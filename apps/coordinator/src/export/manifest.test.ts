@@ -1,0 +1,80 @@
+import { RunConfigSchema } from '@vtrain/protocol';
+import { describe, expect, it } from 'vitest';
+import type { StoredRun } from '../store/store.js';
+import { ExportError } from './export-error.js';
+import { buildManifest } from './manifest.js';
+
+const run: StoredRun = {
+  id: 'r1',
+  name: 'manifest',
+  status: 'stopped',
+  config: RunConfigSchema.parse({
+    name: 'manifest',
+    schedule: { kind: 'sync' },
+    stop: { maxSeconds: 60 },
+  }),
+  createdAt: 0,
+  parameterCount: 3,
+  version: 2,
+  elapsedSeconds: 1.25,
+};
+
+describe('buildManifest', () => {
+  it('lists each file with its length and SHA-256 (FIPS 180-4 test vectors)', () => {
+    const manifest = buildManifest({
+      run,
+      metrics: undefined,
+      files: [
+        { name: 'empty.bin', bytes: new Uint8Array(0) },
+        { name: 'abc.txt', bytes: new TextEncoder().encode('abc') },
+      ],
+      exportedAt: 86_400_000,
+    });
+    expect(manifest.files).toEqual([
+      {
+        name: 'empty.bin',
+        bytes: 0,
+        sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      },
+      {
+        name: 'abc.txt',
+        bytes: 3,
+        sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+      },
+    ]);
+    // 86,400,000 ms is one day after the epoch.
+    expect(manifest.exportedAt).toBe('1970-01-02T00:00:00.000Z');
+    expect(manifest.run).toEqual({
+      id: 'r1',
+      name: 'manifest',
+      status: 'stopped',
+      createdAt: '1970-01-01T00:00:00.000Z',
+      parameterCount: 3,
+      version: 2,
+      elapsedSeconds: 1.25,
+      endedReason: null,
+      config: run.config,
+    });
+    expect(manifest.metrics).toBeNull();
+  });
+
+  it('refuses repeated or empty file names and impossible dates', () => {
+    const bytes = new Uint8Array(1);
+    const base = { run, metrics: undefined, exportedAt: 0 };
+    const attempts = [
+      {
+        ...base,
+        files: [
+          { name: 'a', bytes },
+          { name: 'a', bytes },
+        ],
+      },
+      { ...base, files: [{ name: '', bytes }] },
+      { ...base, files: [], exportedAt: Number.NaN },
+      { ...base, files: [], exportedAt: 8.64e15 + 1 },
+    ];
+    for (const attempt of attempts) {
+      expect(() => buildManifest(attempt)).toThrow(ExportError);
+    }
+  });
+});

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import type { MetricsPoint, RunConfig, RunStatus } from '@vtrain/protocol';
+import type { StoredRun } from '../store/store.js';
+import { ExportError } from './export-error.js';
+
+/** One exported file as the manifest lists it. */
+export interface ManifestFileEntry {
+  /** Path relative to the export's root, e.g. `tfjs/weights.bin`. */
+  name: string;
+  /** Length in bytes. */
+  bytes: number;
+  /** SHA-256 of the content, lowercase hex (64 characters). */
+  sha256: string;
+}
+
+/** `manifest.json` of an export: what was trained, how far, and how to check the files. */
+export interface ExportManifest {
+  format: 'vtrain-export';
+  formatVersion: 1;
+  /** ISO 8601, UTC. */
+  exportedAt: string;
+  run: {
+    id: string;
+    name: string;
+    status: RunStatus;
+    /** ISO 8601, UTC. */
+    createdAt: string;
+    parameterCount: number;
+    version: number;
+    elapsedSeconds: number;
+    endedReason: string | null;
+    config: RunConfig;
+  };
+  /** The run's last metrics point, or null when it has none. */
+  metrics: MetricsPoint | null;
+  files: ManifestFileEntry[];
+}
+
+/** Input of {@link buildManifest}. */
+export interface ManifestInput {
+  run: StoredRun;
+  /** The final (latest) metrics point of the run, if any. */
+  metrics: MetricsPoint | undefined;
+  /** The files the manifest vouches for, in the order to list them. */
+  files: readonly { name: string; bytes: Uint8Array }[];
+  /** Milliseconds since the Unix epoch. */
+  exportedAt: number;
+}
+
+/**
+ * Builds the manifest of an export: the run's config and progress, its final metrics, and
+ * per file `{ name, bytes, sha256 }` with sha256 = hex(SHA-256(content)) (FIPS 180-4, via
+ * node:crypto), so a reader can verify each file it downloads.
+ *
+ * @throws {@link ExportError} `invalid-argument` for an empty or repeated file name, or a
+ *   timestamp that is not a valid date.
+ */
+export function buildManifest(input: ManifestInput): ExportManifest {
+  const { run, metrics, files, exportedAt } = input;
+  const names = new Set<string>();
+  for (const { name } of files) {
+    if (name === '' || names.has(name)) {
+      throw new ExportError('invalid-argument', `file name ${JSON.stringify(name)}`);
+    }
+    names.add(name);
+  }
+  return {
+    format: 'vtrain-export',
+    formatVersion: 1,
+    exportedAt: isoDate('exportedAt', exportedAt),
+    run: {
+      id: run.id,
+      name: run.name,
+      status: run.status,
+      createdAt: isoDate('createdAt', run.createdAt),
+      parameterCount: run.parameterCount,
+      version: run.version,
+      elapsedSeconds: run.elapsedSeconds,
+      endedReason: run.endedReason ?? null,
+      config: run.config,
+    },
+    metrics: metrics ?? null,
+    files: files.map(({ name, bytes }) => ({
+      name,
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    })),
+  };
+}
+
+function isoDate(what: string, milliseconds: number): string {
+  const date = new Date(milliseconds);
+  if (!Number.isFinite(milliseconds) || Number.isNaN(date.getTime())) {
+    throw new ExportError('invalid-argument', `${what} = ${milliseconds}`);
+  }
+  return date.toISOString();
+}

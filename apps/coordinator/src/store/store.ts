@@ -1,0 +1,415 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  MetricsPointSchema,
+  RunConfigSchema,
+  RunStatusSchema,
+  safeParseMessage,
+  type MetricsPoint,
+  type RunConfig,
+  type RunStatus,
+} from '@vtrain/protocol';
+import { STORE_MIGRATIONS, applyMigrations } from './migrations.js';
+import { StoreError } from './store-error.js';
+
+/** A run as persisted: its config, where it got to, and how it ended. */
+export interface StoredRun {
+  /** 1 to 64 characters, unique. */
+  id: string;
+  name: string;
+  status: RunStatus;
+  /** The full config, every default filled in (`RunConfigSchema` output). */
+  config: RunConfig;
+  /** Milliseconds since the Unix epoch. */
+  createdAt: number;
+  /** P, the length of the flat weight vector. */
+  parameterCount: number;
+  /** Applied-update counter of the global model at the last progress write. */
+  version: number;
+  /** Seconds of training so far (excludes time the coordinator was down). */
+  elapsedSeconds: number;
+  /** Why the run left `active` (stop rule met, researcher stop, error); absent while active. */
+  endedReason?: string;
+}
+
+/** Increments {@link Store.addContribution} adds to a worker's counters for one run. */
+export interface ContributionDelta {
+  applied: number;
+  rejected: number;
+  samples: number;
+}
+
+/** A worker's cumulative counters for one run. */
+export interface ContributionTotals extends ContributionDelta {
+  workerId: string;
+}
+
+/** Longest run or worker id, as in the protocol's id schema. */
+const MAX_ID_LENGTH = 64;
+
+interface RunRow {
+  id: string;
+  name: string;
+  status: string;
+  config: string;
+  created_at: number;
+  parameter_count: number;
+  version: number;
+  elapsed_seconds: number;
+  ended_reason: string | null;
+}
+
+interface MetricsRow {
+  seq: number;
+  run_id: string;
+  at: number;
+  version: number;
+  point: string;
+}
+
+interface ContributionRow {
+  worker_id: string;
+  applied: number;
+  rejected: number;
+  samples: number;
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    insertRun: db.prepare<[RunRow]>(
+      `INSERT INTO runs (id, name, status, config, created_at, parameter_count, version,
+         elapsed_seconds, ended_reason)
+       VALUES (@id, @name, @status, @config, @created_at, @parameter_count, @version,
+         @elapsed_seconds, @ended_reason)`,
+    ),
+    updateProgress: db.prepare<[{ id: string; version: number; elapsedSeconds: number }]>(
+      'UPDATE runs SET version = @version, elapsed_seconds = @elapsedSeconds WHERE id = @id',
+    ),
+    setStatus: db.prepare<[{ id: string; status: RunStatus; endedReason: string | null }]>(
+      'UPDATE runs SET status = @status, ended_reason = @endedReason WHERE id = @id',
+    ),
+    getRun: db.prepare<[string], RunRow>('SELECT * FROM runs WHERE id = ?'),
+    // rowid breaks ties between runs created in the same millisecond: later insert first.
+    listRuns: db.prepare<[], RunRow>('SELECT * FROM runs ORDER BY created_at DESC, rowid DESC'),
+    insertMetrics: db.prepare<[string, number, number, string]>(
+      'INSERT INTO metrics (run_id, at, version, point) VALUES (?, ?, ?, ?)',
+    ),
+    listMetrics: db.prepare<[string], MetricsRow>(
+      'SELECT seq, run_id, at, version, point FROM metrics WHERE run_id = ? ORDER BY at, seq',
+    ),
+    addContribution: db.prepare<[{ runId: string; workerId: string } & ContributionDelta]>(
+      `INSERT INTO contributions (run_id, worker_id, applied, rejected, samples)
+       VALUES (@runId, @workerId, @applied, @rejected, @samples)
+       ON CONFLICT (run_id, worker_id) DO UPDATE SET
+         applied = applied + excluded.applied,
+         rejected = rejected + excluded.rejected,
+         samples = samples + excluded.samples`,
+    ),
+    listContributions: db.prepare<[string], ContributionRow>(
+      `SELECT worker_id, applied, rejected, samples FROM contributions
+       WHERE run_id = ? ORDER BY worker_id`,
+    ),
+    getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
+    setSetting: db.prepare<[string, string]>(
+      `INSERT INTO settings (key, value) VALUES (?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    ),
+  };
+}
+
+/**
+ * The coordinator's embedded database (DESIGN.md section 6): runs, metrics time series,
+ * per-worker contributions and settings in one SQLite file via better-sqlite3.
+ *
+ * - WAL journal with `synchronous = NORMAL`: a commit is an append to the log with no fsync,
+ *   so many metric inserts per second stay cheap; a power cut may lose the last commits but
+ *   never corrupts the file (the durable training state is in the checkpoints).
+ * - Schema versioned by `PRAGMA user_version` ({@link STORE_MIGRATIONS}).
+ * - Config and metrics are JSON text, validated against the protocol schemas on the way in
+ *   and again on the way out, so a row damaged outside the coordinator is reported by name
+ *   (`corrupt-row`) instead of flowing into the dashboard.
+ * - Foreign keys on: metrics and contributions for a run that does not exist are refused.
+ *
+ * Synchronous by design: better-sqlite3 calls take microseconds and the coordinator is the
+ * only writer.
+ */
+export class Store {
+  private readonly db: Database.Database;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+
+  /**
+   * Opens (creating it and its directory if needed) and migrates the database at `path`;
+   * `:memory:` works too.
+   *
+   * @throws {@link StoreError} `newer-schema` or `migration-failed` (see {@link applyMigrations}).
+   */
+  constructor(path: string) {
+    if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('foreign_keys = ON');
+      this.db.pragma('busy_timeout = 5000');
+      applyMigrations(this.db, STORE_MIGRATIONS);
+      this.statements = prepareStatements(this.db);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Persists a new run.
+   *
+   * @throws {@link StoreError} `duplicate-run`, or `invalid-argument` when a field does not fit
+   *   (bad id, status or config, negative or fractional counters).
+   */
+  createRun(run: StoredRun): void {
+    checkId('run id', run.id);
+    if (typeof run.name !== 'string') throw invalid('run name', run.name);
+    const status = RunStatusSchema.safeParse(run.status);
+    if (!status.success) throw invalid('run status', run.status);
+    const config = safeParseMessage(RunConfigSchema, run.config, 'run config');
+    if (!config.ok) {
+      throw new StoreError(
+        'invalid-argument',
+        `run ${JSON.stringify(run.id)}: ${config.error.message}`,
+      );
+    }
+    checkFinite('createdAt', run.createdAt);
+    checkCount('parameterCount', run.parameterCount);
+    checkCount('version', run.version);
+    checkNonNegative('elapsedSeconds', run.elapsedSeconds);
+    if (run.endedReason !== undefined && typeof run.endedReason !== 'string') {
+      throw invalid('endedReason', run.endedReason);
+    }
+    try {
+      this.statements.insertRun.run({
+        id: run.id,
+        name: run.name,
+        status: status.data,
+        config: JSON.stringify(config.value),
+        created_at: run.createdAt,
+        parameter_count: run.parameterCount,
+        version: run.version,
+        elapsed_seconds: run.elapsedSeconds,
+        ended_reason: run.endedReason ?? null,
+      });
+    } catch (error) {
+      if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new StoreError('duplicate-run', JSON.stringify(run.id), { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Records where a run got to (written with each checkpoint and on stop).
+   *
+   * @throws {@link StoreError} `unknown-run`, `invalid-argument`.
+   */
+  updateRunProgress(id: string, progress: { version: number; elapsedSeconds: number }): void {
+    checkCount('version', progress.version);
+    checkNonNegative('elapsedSeconds', progress.elapsedSeconds);
+    const result = this.statements.updateProgress.run({ id, ...progress });
+    if (result.changes === 0) throw new StoreError('unknown-run', JSON.stringify(id));
+  }
+
+  /**
+   * Sets a run's status; `endedReason` replaces the stored one, and leaving it out clears it
+   * (a resumed run is no longer ended).
+   *
+   * @throws {@link StoreError} `unknown-run`, `invalid-argument`.
+   */
+  setRunStatus(id: string, status: RunStatus, endedReason?: string): void {
+    const parsed = RunStatusSchema.safeParse(status);
+    if (!parsed.success) throw invalid('run status', status);
+    const result = this.statements.setStatus.run({
+      id,
+      status: parsed.data,
+      endedReason: endedReason ?? null,
+    });
+    if (result.changes === 0) throw new StoreError('unknown-run', JSON.stringify(id));
+  }
+
+  /**
+   * @returns the run, or undefined when there is none with this id.
+   * @throws {@link StoreError} `corrupt-row` when its row does not pass the schemas.
+   */
+  getRun(id: string): StoredRun | undefined {
+    const row = this.statements.getRun.get(id);
+    return row === undefined ? undefined : runFromRow(row);
+  }
+
+  /**
+   * @returns every run, newest `createdAt` first.
+   * @throws {@link StoreError} `corrupt-row`, naming the first bad row.
+   */
+  listRuns(): StoredRun[] {
+    return this.statements.listRuns.all().map(runFromRow);
+  }
+
+  /**
+   * Appends one metrics point: a single prepared INSERT, no transaction of its own beyond
+   * SQLite's implicit one (a WAL append).
+   *
+   * @throws {@link StoreError} `invalid-argument` when the point fails `MetricsPointSchema`,
+   *   `unknown-run` when its run does not exist.
+   */
+  appendMetrics(point: MetricsPoint): void {
+    const parsed = safeParseMessage(MetricsPointSchema, point, 'metrics point');
+    if (!parsed.ok) throw new StoreError('invalid-argument', parsed.error.message);
+    const { runId, at, version } = parsed.value;
+    try {
+      this.statements.insertMetrics.run(runId, at, version, JSON.stringify(parsed.value));
+    } catch (error) {
+      throw unknownRunOr(error, runId);
+    }
+  }
+
+  /**
+   * @returns the run's metrics points, by `at` ascending (insertion order among equal times).
+   * @throws {@link StoreError} `corrupt-row`, naming the bad row.
+   */
+  listMetrics(runId: string): MetricsPoint[] {
+    return this.statements.listMetrics.all(runId).map(metricsFromRow);
+  }
+
+  /**
+   * Adds `delta` to the worker's counters for the run, creating them at zero first
+   * (an upsert: total = previous total + delta).
+   *
+   * @throws {@link StoreError} `invalid-argument` for a bad id or a negative or fractional
+   *   count, `unknown-run` when the run does not exist.
+   */
+  addContribution(runId: string, workerId: string, delta: ContributionDelta): void {
+    checkId('worker id', workerId);
+    checkCount('applied', delta.applied);
+    checkCount('rejected', delta.rejected);
+    checkCount('samples', delta.samples);
+    try {
+      this.statements.addContribution.run({
+        runId,
+        workerId,
+        applied: delta.applied,
+        rejected: delta.rejected,
+        samples: delta.samples,
+      });
+    } catch (error) {
+      throw unknownRunOr(error, runId);
+    }
+  }
+
+  /** @returns every worker's totals for the run, by worker id. */
+  listContributions(runId: string): ContributionTotals[] {
+    return this.statements.listContributions.all(runId).map((row) => ({
+      workerId: row.worker_id,
+      applied: row.applied,
+      rejected: row.rejected,
+      samples: row.samples,
+    }));
+  }
+
+  /** @returns the setting's value, or undefined when it was never set. */
+  getSetting(key: string): string | undefined {
+    return this.statements.getSetting.get(key)?.value;
+  }
+
+  /** Sets (or replaces) a setting. */
+  setSetting(key: string, value: string): void {
+    if (typeof key !== 'string' || typeof value !== 'string') {
+      throw invalid('setting', `${typeof key} = ${typeof value}`);
+    }
+    this.statements.setSetting.run(key, value);
+  }
+
+  /** Closes the database; further calls throw. Safe to call twice. */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function runFromRow(row: RunRow): StoredRun {
+  const where = `runs row id=${JSON.stringify(row.id)}`;
+  const status = RunStatusSchema.safeParse(row.status);
+  if (!status.success) {
+    throw new StoreError('corrupt-row', `${where}: status ${JSON.stringify(row.status)}`);
+  }
+  const config = safeParseMessage(
+    RunConfigSchema,
+    parseJson(row.config, `${where}, config`),
+    'config',
+  );
+  if (!config.ok) throw new StoreError('corrupt-row', `${where}: ${config.error.message}`);
+  const run: StoredRun = {
+    id: row.id,
+    name: row.name,
+    status: status.data,
+    config: config.value,
+    createdAt: row.created_at,
+    parameterCount: row.parameter_count,
+    version: row.version,
+    elapsedSeconds: row.elapsed_seconds,
+  };
+  if (row.ended_reason !== null) run.endedReason = row.ended_reason;
+  return run;
+}
+
+function metricsFromRow(row: MetricsRow): MetricsPoint {
+  const where = `metrics row seq=${row.seq} (run ${JSON.stringify(row.run_id)})`;
+  const point = safeParseMessage(MetricsPointSchema, parseJson(row.point, where), 'point');
+  if (!point.ok) throw new StoreError('corrupt-row', `${where}: ${point.error.message}`);
+  // The indexed columns drive the queries; a point that disagrees with them was edited by hand.
+  const { runId, at, version } = point.value;
+  if (runId !== row.run_id || at !== row.at || version !== row.version) {
+    throw new StoreError(
+      'corrupt-row',
+      `${where}: columns (${row.run_id}, ${row.at}, ${row.version}) differ from the point's (${runId}, ${at}, ${version})`,
+    );
+  }
+  return point.value;
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new StoreError(
+      'corrupt-row',
+      `${where}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+function unknownRunOr(error: unknown, runId: string): unknown {
+  return error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY'
+    ? new StoreError('unknown-run', JSON.stringify(runId), { cause: error })
+    : error;
+}
+
+function invalid(what: string, value: unknown): StoreError {
+  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return new StoreError('invalid-argument', `${what} = ${shown}`);
+}
+
+function checkId(what: string, value: string): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
+    throw invalid(what, value);
+  }
+}
+
+function checkCount(what: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw invalid(what, value);
+}
+
+function checkFinite(what: string, value: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(what, value);
+}
+
+function checkNonNegative(what: string, value: number): void {
+  checkFinite(what, value);
+  if (value < 0) throw invalid(what, value);
+}
