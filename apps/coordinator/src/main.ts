@@ -1,11 +1,93 @@
-import { PROTOCOL_VERSION, ScheduleConfigSchema } from '@vtrain/protocol';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEMO_RUN } from './demo-run.js';
+import { startCoordinator } from './server.js';
 
-// The coordinator service (socket.io server, parameter server, persistence)
-// lands with issue #3. Until then `pnpm start` reports what the workspace
-// provides, so the Quick start command stays true and never fails.
-const scheduleKinds = ScheduleConfigSchema.options.map((option) => option.shape.kind.value);
+const HELP = `Usage: pnpm start [-- --workers N]
 
-console.log(`vtrain coordinator: not yet a server.
-  wire protocol version ${PROTOCOL_VERSION} (packages/protocol)
-  schedule kinds of the run config: ${scheduleKinds.join(', ')}
-  run the test suite: npx -y pnpm@10.34.8 test`);
+Starts the coordinator. Environment:
+  PORT               HTTP and socket.io port (default 3000)
+  HOST               interface to listen on (default 127.0.0.1; 0.0.0.0 for a LAN)
+  DATA_DIR           database, checkpoints and the researcher token (default ./data)
+  COORDINATOR_TOKEN  researcher token (default: generated once, kept in DATA_DIR)
+Options:
+  --workers N        also start N local headless workers
+  --no-demo          do not create the demo run on first start`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      workers: { type: 'string', default: '0' },
+      'no-demo': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const workerCount = Number(values.workers);
+  if (!Number.isInteger(workerCount) || workerCount < 0) {
+    throw new Error(`--workers must be a whole number, got "${values.workers}"`);
+  }
+  const port = Number(process.env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be a port number, got "${process.env.PORT ?? ''}"`);
+  }
+  const dataDir = resolve(process.env.DATA_DIR ?? 'data');
+  const token = process.env.COORDINATOR_TOKEN;
+  const coordinator = await startCoordinator({
+    port,
+    dataDir,
+    ...(process.env.HOST ? { host: process.env.HOST } : {}),
+    ...(token ? { token } : {}),
+  });
+
+  if (!values['no-demo'] && coordinator.manager.listRuns().length === 0) {
+    const id = await coordinator.manager.createRun(DEMO_RUN);
+    console.log(`created the demo run ${id}`);
+  }
+  console.log(`
+vtrain coordinator listening on ${coordinator.url}
+  API:               ${coordinator.url}/api/runs   (docs/api.md)
+  workers:           pnpm worker --url ${coordinator.url} --count 3
+  (the browser contribute page and dashboard arrive with issue #4)
+  researcher token:  ${coordinator.token}
+  data:              ${dataDir}
+`);
+
+  const workers = workerCount > 0 ? startWorkers(coordinator.url, workerCount) : undefined;
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    console.log(`${signal}: stopping workers, writing final checkpoints...`);
+    workers?.kill('SIGTERM');
+    void coordinator.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => {
+    shutdown('SIGINT');
+  });
+  process.on('SIGTERM', () => {
+    shutdown('SIGTERM');
+  });
+}
+
+/** Local headless workers: the worker CLI of @vtrain/worker, in its own process tree. */
+function startWorkers(url: string, count: number): ChildProcess {
+  const cli = createRequire(import.meta.url).resolve('@vtrain/worker/cli');
+  const child = spawn(process.execPath, [cli, '--url', url, '--count', String(count)], {
+    stdio: 'inherit',
+  });
+  child.on('exit', (code) => {
+    if (code !== 0 && code !== null) console.error(`local workers exited with code ${code}`);
+  });
+  return child;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

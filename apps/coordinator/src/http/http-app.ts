@@ -1,0 +1,130 @@
+import { PROTOCOL_VERSION, ValidationError } from '@vtrain/protocol';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { bearerToken, tokenMatches } from '../net/researcher-token.js';
+import type { ExportFileName, ExportFiles } from '../export/export-run.js';
+import { RunSetupError } from '../runs/run-setup.js';
+import type { RunManager } from '../runs/run-manager.js';
+
+export interface HttpAppOptions {
+  readonly manager: RunManager;
+  readonly token: string;
+  /** Files of a run's export by name ('tfjs/model.json', ...), or undefined for an unknown run. */
+  readonly exportFiles: (runId: string) => Promise<ExportFiles | undefined>;
+  /** Largest JSON body accepted (a run config with a custom topology). */
+  readonly bodyLimit?: number;
+}
+
+const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+
+/** Export files and their content types, as served under /api/runs/:id/export/. */
+const EXPORT_CONTENT_TYPES: Record<ExportFileName, string> = {
+  'tfjs/model.json': 'application/json',
+  'tfjs/weights.bin': 'application/octet-stream',
+  'model.safetensors': 'application/octet-stream',
+  'manifest.json': 'application/json',
+};
+
+interface RunParams {
+  id: string;
+}
+
+/**
+ * The HTTP API (docs/api.md): JSON, researcher actions behind
+ * `Authorization: Bearer <token>`, typed errors as `{ error, message, issues? }`.
+ */
+export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
+  const { manager, token } = options;
+  const app = Fastify({ bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
+
+  const requireResearcher = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!tokenMatches(bearerToken(request.headers.authorization), token)) {
+      await reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: 'unauthorized', message: 'this action needs the researcher token' });
+    }
+  };
+
+  app.setErrorHandler(async (error, _request, reply) => {
+    if (error instanceof ValidationError) {
+      return reply
+        .code(400)
+        .send({ error: 'invalid-run-config', message: error.message, issues: error.issues });
+    }
+    if (error instanceof RunSetupError) {
+      return reply.code(400).send({
+        error: 'invalid-run-config',
+        message: error.message,
+        issues: [{ path: error.path, message: error.message }],
+      });
+    }
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    return reply.code(status).send({
+      error: status >= 500 ? 'internal' : 'bad-request',
+      message: (error as Error).message,
+    });
+  });
+
+  app.get('/api/health', () => ({ ok: true, protocolVersion: PROTOCOL_VERSION }));
+
+  app.get('/api/runs', () => manager.listRuns());
+
+  app.post('/api/runs', { preHandler: requireResearcher }, async (request, reply) => {
+    const id = await manager.createRun(request.body);
+    return reply.code(201).send({ id });
+  });
+
+  app.get<{ Params: RunParams }>('/api/runs/:id', async (request, reply) => {
+    const run = manager.getRun(request.params.id);
+    return run ?? reply.code(404).send(notFound(request.params.id));
+  });
+
+  app.get<{ Params: RunParams }>('/api/runs/:id/metrics', async (request, reply) => {
+    if (!manager.getRun(request.params.id))
+      return reply.code(404).send(notFound(request.params.id));
+    return manager.metrics(request.params.id);
+  });
+
+  app.post<{ Params: RunParams }>(
+    '/api/runs/:id/stop',
+    { preHandler: requireResearcher },
+    async (request, reply) => {
+      const stopped = await manager.stopRun(request.params.id);
+      if (!stopped) return reply.code(404).send(notFound(request.params.id, 'no such active run'));
+      return { ok: true, run: manager.getRun(request.params.id) };
+    },
+  );
+
+  app.get<{ Params: RunParams & { index: string } }>(
+    '/api/runs/:id/shards/:index',
+    async (request, reply) => {
+      const shard = manager.liveRun(request.params.id)?.shards[Number(request.params.index)];
+      if (!/^\d+$/.test(request.params.index) || !shard) {
+        return reply.code(404).send(notFound(request.params.id, 'no such shard of an active run'));
+      }
+      // A shard's content is fixed for the life of its run: browsers may cache it for good.
+      return reply
+        .header('content-type', 'application/octet-stream')
+        .header('cache-control', 'public, max-age=31536000, immutable')
+        .send(Buffer.from(shard.buffer, shard.byteOffset, shard.byteLength));
+    },
+  );
+
+  for (const [file, contentType] of Object.entries(EXPORT_CONTENT_TYPES)) {
+    app.get<{ Params: RunParams }>(`/api/runs/:id/export/${file}`, async (request, reply) => {
+      const files = await options.exportFiles(request.params.id);
+      const bytes = files?.get(file as ExportFileName);
+      if (!bytes) return reply.code(404).send(notFound(request.params.id));
+      return reply
+        .header('content-type', contentType)
+        .header('cache-control', 'no-store')
+        .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    });
+  }
+
+  return app;
+}
+
+function notFound(id: string, message = 'no such run'): { error: string; message: string } {
+  return { error: 'not-found', message: `${message}: ${id}` };
+}

@@ -1,0 +1,235 @@
+import {
+  CodecError,
+  HelloSchema,
+  PROTOCOL_VERSION,
+  PullRequestSchema,
+  UpdatePushSchema,
+  WORKER_NAMESPACE,
+  checkProtocolVersion,
+  decodeSparseUpdate,
+  safeParseMessage,
+  type ErrorReply,
+  type RejectReason,
+  type UpdateAck,
+  type UpdateReject,
+  type WorkerClientToServerEvents,
+  type WorkerServerToClientEvents,
+} from '@vtrain/protocol';
+import type { Namespace, Server, Socket } from 'socket.io';
+import type { LiveRun } from '../runs/live-run.js';
+import type { RunManager } from '../runs/run-manager.js';
+import { RateLimiter } from './rate-limiter.js';
+import { weightsMessage } from './weights-message.js';
+import type { WorkerIdentities } from './worker-identities.js';
+
+type WorkerSocket = Socket<WorkerClientToServerEvents, WorkerServerToClientEvents>;
+export type WorkerNamespace = Namespace<WorkerClientToServerEvents, WorkerServerToClientEvents>;
+
+/** Messages per second a worker may send, and the burst allowed. */
+const RATE_PER_SECOND = 50;
+const RATE_BURST = 100;
+/** A connection refused this many times in a row is flooding: cut it. */
+const FLOOD_DISCONNECT_AFTER = 200;
+
+export function runRoom(runId: string): string {
+  return `run:${runId}`;
+}
+
+interface Connection {
+  workerId?: string;
+  run?: LiveRun;
+  readonly limiter: RateLimiter;
+}
+
+function errorReply(
+  code: ErrorReply['code'],
+  message: string,
+  issues?: ErrorReply['issues'],
+): ErrorReply {
+  return { type: 'error', code, message, ...(issues ? { issues } : {}) };
+}
+
+function reject(seq: number | undefined, reason: RejectReason, message: string): UpdateReject {
+  return { type: 'reject', ...(seq === undefined ? {} : { seq }), reason, message };
+}
+
+/**
+ * The worker namespace: translates socket.io messages into RunManager calls
+ * and answers. Every message is validated against its protocol schema, binary
+ * payloads are decoded defensively against the run's dimensions, and every
+ * connection is rate-limited. Workers are anonymous: nothing here is a
+ * researcher action.
+ */
+export function attachWorkerNamespace(
+  io: Server,
+  manager: RunManager,
+  identities: WorkerIdentities,
+  now: () => number = Date.now,
+): WorkerNamespace {
+  const namespace: WorkerNamespace = io.of(WORKER_NAMESPACE);
+  namespace.on('connection', (socket: WorkerSocket) => {
+    const connection: Connection = { limiter: new RateLimiter(RATE_BURST, RATE_PER_SECOND, now()) };
+
+    /** Wraps a handler: a missing ack or a flood ends the connection, a throw becomes an error reply. */
+    function on(
+      event: keyof WorkerClientToServerEvents,
+      handler: (message: unknown, ack: (reply: unknown) => void) => void,
+    ): void {
+      socket.on(
+        event as never,
+        ((message: unknown, ack: unknown) => {
+          if (typeof ack !== 'function') {
+            socket.disconnect(true); // every worker request expects an answer
+            return;
+          }
+          const reply = ack as (reply: unknown) => void;
+          if (!connection.limiter.allow(now())) {
+            if (connection.limiter.refusedInARow >= FLOOD_DISCONNECT_AFTER) socket.disconnect(true);
+            reply(
+              event === 'update'
+                ? reject(undefined, 'rate-limited', 'too many messages: slow down')
+                : errorReply('rate-limited', 'too many messages: slow down'),
+            );
+            return;
+          }
+          try {
+            handler(message, reply);
+          } catch (error) {
+            reply(errorReply('internal', error instanceof Error ? error.message : String(error)));
+          }
+        }) as never,
+      );
+    }
+
+    on('hello', (message, ack) => {
+      const parsed = safeParseMessage(HelloSchema, message, 'hello');
+      if (!parsed.ok) {
+        ack(errorReply('invalid-message', parsed.error.message, [...parsed.error.issues]));
+        return;
+      }
+      const hello = parsed.value;
+      const version = checkProtocolVersion(hello.protocolVersion);
+      if (!version.ok) {
+        ack(errorReply('protocol-version', version.message));
+        return;
+      }
+      leaveRun(connection, socket, manager);
+      const identity =
+        hello.resume && identities.verify(hello.resume.workerId, hello.resume.secret)
+          ? hello.resume
+          : identities.issue();
+      connection.workerId = identity.workerId;
+      const run = manager.pickRun();
+      if (!run) {
+        ack({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, ...identity });
+        return;
+      }
+      const assignment = manager.join(run, identity.workerId, hello);
+      connection.run = run;
+      void socket.join(runRoom(run.id));
+      ack({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, ...identity, assignment });
+    });
+
+    on('pull', (message, ack) => {
+      const parsed = safeParseMessage(PullRequestSchema, message, 'pull');
+      if (!parsed.ok) {
+        ack(errorReply('invalid-message', parsed.error.message, [...parsed.error.issues]));
+        return;
+      }
+      const run = connection.run;
+      if (run?.id !== parsed.value.runId || run.stopping) {
+        ack(errorReply('no-active-run', 'this connection is not assigned to that run: say hello'));
+        return;
+      }
+      const weights = weightsMessage(run, parsed.value.haveVersion);
+      manager.countBytesOut(run, weights.payload.byteLength);
+      ack(weights);
+    });
+
+    on('update', (message, ack) => {
+      const parsed = safeParseMessage(UpdatePushSchema, message, 'update');
+      if (!parsed.ok) {
+        ack(reject(undefined, 'invalid-message', parsed.error.message));
+        return;
+      }
+      const update = parsed.value;
+      const run = connection.run;
+      const workerId = connection.workerId;
+      if (run?.id !== update.runId || run.stopping || workerId === undefined) {
+        ack(reject(update.seq, 'run-not-active', 'this connection is not assigned to that run'));
+        return;
+      }
+      const refuse = (reason: RejectReason, why: string): void => {
+        manager.refuse(run, workerId, reason);
+        ack(reject(update.seq, reason, why));
+      };
+      if (update.payload.byteLength > run.model.maxUpdateBytes) {
+        refuse(
+          'payload-too-large',
+          `${update.payload.byteLength} bytes > ${run.model.maxUpdateBytes}`,
+        );
+        return;
+      }
+      let sparse;
+      try {
+        sparse = decodeSparseUpdate(update.payload, {
+          maxLength: run.engine.parameterCount,
+          expectedLength: run.engine.parameterCount,
+          maxCount: run.model.k,
+        });
+      } catch (error) {
+        if (!(error instanceof CodecError)) throw error;
+        refuse(error.code === 'non-finite' ? 'non-finite' : 'invalid-payload', error.message);
+        return;
+      }
+      const verdict = manager.submit(
+        run,
+        {
+          workerId,
+          seq: update.seq,
+          baseVersion: update.baseVersion,
+          computeMs: update.computeMs,
+          samples: update.samples,
+          trainLoss: update.trainLoss,
+          payloadBytes: update.payload.byteLength,
+        },
+        sparse,
+      );
+      if (verdict.status === 'rejected') {
+        ack(reject(update.seq, verdict.reason, `update ${update.seq} rejected: ${verdict.reason}`));
+        return;
+      }
+      const reply: UpdateAck = {
+        type: 'ack',
+        seq: update.seq,
+        status: verdict.status,
+        version: verdict.version,
+        staleness: verdict.status === 'applied' ? verdict.staleness : 0,
+      };
+      if (verdict.status === 'applied') {
+        const weights = weightsMessage(run, update.baseVersion);
+        manager.countBytesOut(run, weights.payload.byteLength);
+        reply.weights = weights;
+      }
+      ack(reply);
+    });
+
+    socket.on('disconnect', () => {
+      leaveRun(connection, socket, manager);
+    });
+  });
+  return namespace;
+}
+
+function leaveRun(connection: Connection, socket: WorkerSocket, manager: RunManager): void {
+  if (connection.run && connection.workerId !== undefined) {
+    manager.leave(connection.run, connection.workerId);
+    void socket.leave(runRoom(connection.run.id));
+  }
+  connection.run = undefined;
+}
+
+/** Drops every connection's membership in a run that ended (they will say hello again). */
+export function endRunForWorkers(namespace: WorkerNamespace, runId: string): void {
+  namespace.in(runRoom(runId)).socketsLeave(runRoom(runId));
+}

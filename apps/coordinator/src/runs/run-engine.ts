@@ -1,0 +1,301 @@
+import {
+  aggregate,
+  createSchedule,
+  createServerOptimizer,
+  currentPhase,
+  stalenessWeight,
+  step as stepSchedule,
+  type Optimizer,
+  type OptimizerState,
+  type PhaseCommand,
+  type ScheduleCommand,
+  type ScheduleEvent,
+  type ScheduleState,
+  type SparseVector,
+} from '@vtrain/optimizer';
+import type { RejectReason, RunConfig } from '@vtrain/protocol';
+import { PatchHistory } from './patch-history.js';
+import {
+  countRejection,
+  countStaleness,
+  countTrainLoss,
+  emptyCounters,
+  type RunCounters,
+} from './run-counters.js';
+
+/** What a worker is told about one of its updates. */
+export type Verdict =
+  | { readonly status: 'applied'; readonly version: number; readonly staleness: number }
+  | { readonly status: 'buffered'; readonly version: number }
+  | { readonly status: 'rejected'; readonly reason: RejectReason };
+
+/** What the transport must do after an engine call. */
+export interface EngineEffects {
+  /** The model moved to this version: tell waiting workers. */
+  readonly newVersion?: number;
+  /** The phase, K, N or H changed: tell workers and dashboards. */
+  readonly phase?: PhaseCommand;
+  /** Call `tick` at this time (a batch deadline). */
+  readonly wakeAt?: number;
+}
+
+export interface UpdateMeta {
+  readonly workerId: string;
+  readonly seq: number;
+  readonly baseVersion: number;
+  readonly computeMs: number;
+  readonly samples: number;
+  readonly trainLoss: number;
+  readonly payloadBytes: number;
+}
+
+/** Everything needed to rebuild an engine exactly: what a checkpoint stores. */
+export interface EngineSnapshot {
+  readonly version: number;
+  readonly weights: Float32Array;
+  readonly optimizer: OptimizerState;
+  readonly schedule: ScheduleState;
+  readonly counters: RunCounters;
+}
+
+/** Recent versions whose changed coordinates are kept for sparse patches. */
+const PATCH_HISTORY_VERSIONS = 256;
+
+/**
+ * The model owner of one run: the global weights, the server optimizer and
+ * the phase schedule. It takes decoded, validated updates and decides with the
+ * schedule (a pure state machine from `@vtrain/optimizer`) whether each is
+ * applied, buffered or rejected; applying aggregates the batch with the run's
+ * rule, damped by staleness, and steps the server optimizer. No I/O, no
+ * timers: the caller passes the time and carries out the effects.
+ */
+export class RunEngine {
+  private weightsValue: Float32Array;
+  private readonly optimizer: Optimizer;
+  private schedule: ScheduleState;
+  private readonly pending = new Map<string, SparseVector>();
+  private readonly history: PatchHistory;
+  readonly counters: RunCounters;
+  /** Centre for centred clipping: the previous aggregate (Karimireddy et al. 2021). */
+  private previousAggregate: Float32Array | undefined;
+
+  constructor(
+    readonly config: RunConfig,
+    weights: Float32Array,
+    now: number,
+    restored?: Omit<EngineSnapshot, 'weights'>,
+  ) {
+    this.weightsValue = weights;
+    this.optimizer = createServerOptimizer(config.training.serverOptimizer, weights.length);
+    if (restored) {
+      this.optimizer.restore(restored.optimizer);
+      // Workers re-join after a restart; the batch in flight was never acknowledged as applied.
+      this.schedule = withoutWorkers(restored.schedule);
+      this.counters = structuredClone(restored.counters);
+    } else {
+      this.schedule = createSchedule(config.schedule, now);
+      this.counters = emptyCounters();
+    }
+    this.history = new PatchHistory(weights.length, PATCH_HISTORY_VERSIONS, this.version);
+  }
+
+  get version(): number {
+    return this.schedule.version;
+  }
+
+  get parameterCount(): number {
+    return this.weightsValue.length;
+  }
+
+  /** The live global weights: read only, never kept across an engine call. */
+  get weights(): Float32Array {
+    return this.weightsValue;
+  }
+
+  get phase(): PhaseCommand {
+    return currentPhase(this.schedule);
+  }
+
+  get activeWorkers(): number {
+    return Object.keys(this.schedule.workers).length;
+  }
+
+  join(workerId: string, at: number): EngineEffects {
+    return this.run({ type: 'worker-joined', workerId, at }).effects;
+  }
+
+  leave(workerId: string, at: number): EngineEffects {
+    return this.run({ type: 'worker-left', workerId, at }).effects;
+  }
+
+  tick(at: number): EngineEffects {
+    return this.run({ type: 'tick', at }).effects;
+  }
+
+  evaluated(loss: number, at: number): EngineEffects {
+    return this.run({ type: 'evaluated', loss, at }).effects;
+  }
+
+  /** Counts an update refused before it reached the schedule (bad payload, rate limit...). */
+  refuse(reason: RejectReason): void {
+    countRejection(this.counters, reason);
+  }
+
+  /** Offers a decoded update (its payload already validated against this run's P). */
+  submit(meta: UpdateMeta, update: SparseVector, at: number): { verdict: Verdict } & EngineEffects {
+    const key = pendingKey(meta.workerId, meta.seq);
+    this.counters.bytesIn += meta.payloadBytes;
+    this.pending.set(key, update);
+    const { commands, effects } = this.run({
+      type: 'update-arrived',
+      workerId: meta.workerId,
+      seq: meta.seq,
+      baseVersion: meta.baseVersion,
+      stepMs: meta.computeMs,
+      at,
+    });
+    const verdict = this.verdictFor(meta, commands);
+    if (verdict.status === 'rejected') {
+      this.pending.delete(key);
+    } else {
+      this.counters.samples += meta.samples;
+      countTrainLoss(this.counters, meta.trainLoss);
+    }
+    return { verdict, ...effects };
+  }
+
+  /** The sorted coordinates changed since `fromVersion`, when fewer than `maxEntries`. */
+  changedSince(fromVersion: number, maxEntries: number): Uint32Array | undefined {
+    if (fromVersion === this.version) return new Uint32Array(0);
+    return this.history.changedSince(fromVersion, maxEntries);
+  }
+
+  snapshot(): EngineSnapshot {
+    return {
+      version: this.version,
+      weights: this.weightsValue.slice(),
+      optimizer: this.optimizer.state(),
+      schedule: this.schedule,
+      counters: structuredClone(this.counters),
+    };
+  }
+
+  private verdictFor(meta: UpdateMeta, commands: readonly ScheduleCommand[]): Verdict {
+    for (const command of commands) {
+      if (
+        command.type === 'reject' &&
+        command.workerId === meta.workerId &&
+        command.seq === meta.seq
+      ) {
+        return { status: 'rejected', reason: command.reason };
+      }
+      if (command.type === 'apply') {
+        const mine = command.updates.find(
+          (u) => u.workerId === meta.workerId && u.seq === meta.seq,
+        );
+        if (mine) return { status: 'applied', version: command.version, staleness: mine.staleness };
+      }
+      if (
+        command.type === 'buffered' &&
+        command.workerId === meta.workerId &&
+        command.seq === meta.seq
+      ) {
+        return { status: 'buffered', version: this.version };
+      }
+    }
+    throw new Error(`schedule gave no verdict for update ${meta.workerId}#${meta.seq}`);
+  }
+
+  private run(event: ScheduleEvent): {
+    commands: readonly ScheduleCommand[];
+    effects: EngineEffects;
+  } {
+    const result = stepSchedule(this.schedule, event);
+    this.schedule = result.state;
+    let newVersion: number | undefined;
+    let phase: PhaseCommand | undefined;
+    let wakeAt: number | undefined;
+    for (const command of result.commands) {
+      switch (command.type) {
+        case 'apply':
+          this.apply(command.version, command.updates);
+          newVersion = command.version;
+          break;
+        case 'reject':
+          countRejection(this.counters, command.reason);
+          break;
+        case 'phase':
+          phase = command;
+          break;
+        case 'wake-at':
+          wakeAt = command.at;
+          break;
+        case 'buffered':
+          break;
+      }
+    }
+    return {
+      commands: result.commands,
+      effects: {
+        ...(newVersion === undefined ? {} : { newVersion }),
+        ...(phase === undefined ? {} : { phase }),
+        ...(wakeAt === undefined ? {} : { wakeAt }),
+      },
+    };
+  }
+
+  private apply(
+    version: number,
+    updates: readonly { workerId: string; seq: number; staleness: number }[],
+  ): void {
+    const damping = this.config.schedule.staleness.damping;
+    const contributions = updates.map((u) => {
+      const key = pendingKey(u.workerId, u.seq);
+      const update = this.pending.get(key);
+      if (!update) throw new Error(`schedule applied ${key}, which the engine never received`);
+      this.pending.delete(key);
+      countStaleness(this.counters, u.staleness);
+      return { update, weight: stalenessWeight(u.staleness, damping) };
+    });
+    const aggregated = aggregate(this.config.aggregation, contributions, {
+      ...(this.previousAggregate ? { center: this.previousAggregate } : {}),
+    });
+    this.optimizer.step(this.weightsValue, aggregated);
+    if (this.config.aggregation.rule === 'centered-clip' && aggregated instanceof Float32Array) {
+      this.previousAggregate = aggregated;
+    }
+    this.counters.updatesApplied += updates.length;
+    this.history.record(version, this.changedCoordinates(aggregated));
+  }
+
+  /** Plain SGD moves only where the aggregate is non-zero; momentum and Adam move everything. */
+  private changedCoordinates(aggregated: Float32Array | SparseVector): Uint32Array | null {
+    if (this.optimizer.kind !== 'sgd') return null;
+    if (!(aggregated instanceof Float32Array)) return aggregated.indices;
+    const changed: number[] = [];
+    for (let i = 0; i < aggregated.length; i++) if (aggregated[i] !== 0) changed.push(i);
+    return Uint32Array.from(changed);
+  }
+}
+
+function pendingKey(workerId: string, seq: number): string {
+  return `${workerId}#${seq}`;
+}
+
+/**
+ * A restored schedule starts with no active workers and an empty batch: after
+ * a restart every worker reconnects and joins again, and buffered updates were
+ * never acknowledged as applied, so dropping them loses nothing promised.
+ */
+function withoutWorkers(state: ScheduleState): ScheduleState {
+  const departedLastSeq: Record<string, number> = { ...state.departedLastSeq };
+  for (const [workerId, worker] of Object.entries(state.workers)) {
+    if (worker.lastSeq !== null) departedLastSeq[workerId] = worker.lastSeq;
+  }
+  return {
+    ...state,
+    workers: {},
+    departedLastSeq,
+    batch: { ...state.batch, entries: [] },
+  };
+}

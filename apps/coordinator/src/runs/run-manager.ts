@@ -1,0 +1,484 @@
+import { randomUUID } from 'node:crypto';
+import type { PhaseCommand, ScheduleState, SparseVector } from '@vtrain/optimizer';
+import {
+  RunConfigSchema,
+  parseMessage,
+  type Assignment,
+  type Hello,
+  type MetricsPoint,
+  type RejectReason,
+  type RunEnded,
+  type RunSummary,
+  type WorkerSummary,
+} from '@vtrain/protocol';
+import type { Evaluator } from '../evaluation/evaluator.js';
+import type { Checkpoint } from '../store/checkpoint-format.js';
+import type { CheckpointStore } from '../store/checkpoints.js';
+import type { Store, StoredRun } from '../store/store.js';
+import { elapsedSeconds, workerSummary, type LiveRun } from './live-run.js';
+import { summariseStaleness, type RunCounters } from './run-counters.js';
+import { RunEngine, type EngineEffects, type UpdateMeta, type Verdict } from './run-engine.js';
+import { buildRunModel, buildShards, initialWeights, type DatasetCache } from './run-setup.js';
+
+/** What the transport tells workers and dashboards; the manager decides when. */
+export interface RunListener {
+  version(runId: string, version: number): void;
+  phase(runId: string, phase: PhaseCommand): void;
+  runEnded(runId: string, reason: RunEnded['reason']): void;
+  metrics(point: MetricsPoint): void;
+  runStatus(run: RunSummary): void;
+  workers(runId: string, workers: WorkerSummary[]): void;
+}
+
+export interface RunManagerDeps {
+  readonly store: Store;
+  readonly checkpoints: CheckpointStore;
+  readonly evaluator: Evaluator;
+  readonly datasets: DatasetCache;
+  readonly listener: RunListener;
+  /** Largest message the transport accepts; runs whose updates exceed it are refused. */
+  readonly maxMessageBytes: number;
+  readonly now?: () => number;
+  readonly log?: (message: string) => void;
+}
+
+/** Metrics points are written at most this often between evaluations. */
+const METRICS_INTERVAL_MS = 2000;
+
+/**
+ * Owns every run: creates and resumes them, assigns workers, feeds updates to
+ * each run's engine, and carries out what the engines decide (notices,
+ * evaluations, checkpoints, stop rules, metrics). Transport-free: sockets and
+ * HTTP call it and implement {@link RunListener}.
+ */
+export class RunManager {
+  private readonly live = new Map<string, LiveRun>();
+  private readonly now: () => number;
+  private readonly log: (message: string) => void;
+  private readonly housekeeping: ReturnType<typeof setInterval>;
+
+  constructor(private readonly deps: RunManagerDeps) {
+    this.now = deps.now ?? Date.now;
+    this.log = deps.log ?? (() => undefined);
+    this.housekeeping = setInterval(() => {
+      for (const run of this.live.values()) this.periodic(run);
+    }, METRICS_INTERVAL_MS);
+    this.housekeeping.unref();
+  }
+
+  /** Re-opens every run that was active when the coordinator stopped, from its last checkpoint. */
+  async resumeAll(): Promise<void> {
+    for (const stored of this.deps.store.listRuns()) {
+      if (stored.status !== 'active') continue;
+      const checkpoint = await this.deps.checkpoints.readLatest(stored.id);
+      if (!checkpoint) {
+        this.log(`run ${stored.id} has no checkpoint; marking it failed`);
+        this.deps.store.setRunStatus(stored.id, 'failed', 'no checkpoint to resume from');
+        continue;
+      }
+      await this.open(stored, checkpoint);
+      this.log(`resumed run ${stored.id} "${stored.name}" at version ${checkpoint.version}`);
+    }
+  }
+
+  /**
+   * Validates and creates a run, persists it with its version-0 checkpoint,
+   * and opens it to workers.
+   *
+   * @throws ValidationError (per-field issues) or RunSetupError.
+   */
+  async createRun(input: unknown): Promise<string> {
+    const config = parseMessage(RunConfigSchema, input, 'run config');
+    const id = randomUUID();
+    const model = await buildRunModel(config, this.deps.maxMessageBytes);
+    const weights = await initialWeights(model);
+    model.model.dispose();
+    const stored: StoredRun = {
+      id,
+      name: config.name,
+      status: 'active',
+      config,
+      createdAt: this.now(),
+      parameterCount: weights.length,
+      version: 0,
+      elapsedSeconds: 0,
+    };
+    const checkpoint = toCheckpoint(new RunEngine(config, weights, this.now()), 0, this.now());
+    await this.deps.checkpoints.write(id, checkpoint);
+    this.deps.store.createRun(stored);
+    await this.open(stored, checkpoint);
+    return id;
+  }
+
+  listRuns(): RunSummary[] {
+    return this.deps.store.listRuns().map((stored) => this.summary(stored));
+  }
+
+  getRun(id: string): RunSummary | undefined {
+    const stored = this.storedRun(id);
+    return stored && this.summary(stored);
+  }
+
+  storedRun(id: string): StoredRun | undefined {
+    return this.live.get(id)?.stored ?? this.deps.store.getRun(id);
+  }
+
+  metrics(id: string): MetricsPoint[] {
+    return this.deps.store.listMetrics(id);
+  }
+
+  workers(id: string): WorkerSummary[] {
+    return [...(this.live.get(id)?.workers.values() ?? [])].map(workerSummary);
+  }
+
+  liveRun(id: string): LiveRun | undefined {
+    return this.live.get(id);
+  }
+
+  /** The run a new worker should join: the active run with the fewest workers. */
+  pickRun(): LiveRun | undefined {
+    let best: LiveRun | undefined;
+    for (const run of this.live.values()) {
+      if (run.stopping) continue;
+      if (!best || run.workers.size < best.workers.size) best = run;
+    }
+    return best;
+  }
+
+  /** Registers a worker with a run and returns what it needs to train. */
+  join(run: LiveRun, workerId: string, hello: Hello): Assignment {
+    const shardIndex = run.nextShard++ % run.shards.length;
+    const at = this.now();
+    run.workers.set(workerId, {
+      workerId,
+      kind: hello.client.kind,
+      description: hello.client.description,
+      backend: hello.backend,
+      samplesPerSecond: hello.speedProbe?.samplesPerSecond ?? 0,
+      updatesApplied: 0,
+      updatesRejected: 0,
+      lastSeenAt: at,
+      unsaved: { applied: 0, rejected: 0, samples: 0 },
+    });
+    this.handle(run, run.engine.join(workerId, at));
+    this.deps.listener.workers(run.id, this.workers(run.id));
+    return {
+      runId: run.id,
+      runName: run.config.name,
+      model: run.config.model,
+      parameterCount: run.engine.parameterCount,
+      dataset: {
+        name: run.config.dataset.name,
+        shardUrl: `/api/runs/${run.id}/shards/${shardIndex}`,
+        shardIndex,
+        shardCount: run.shards.length,
+      },
+      training: run.config.training,
+      compression: run.config.compression,
+      localSteps: run.engine.phase.localSteps ?? 1,
+    };
+  }
+
+  leave(run: LiveRun, workerId: string): void {
+    const record = run.workers.get(workerId);
+    if (!record) return;
+    this.flushContribution(run, workerId);
+    run.workers.delete(workerId);
+    this.handle(run, run.engine.leave(workerId, this.now()));
+    this.deps.listener.workers(run.id, this.workers(run.id));
+  }
+
+  /** Counts an update refused before the schedule saw it (invalid payload, rate limit...). */
+  refuse(run: LiveRun, workerId: string, reason: RejectReason): void {
+    run.engine.refuse(reason);
+    const record = run.workers.get(workerId);
+    if (record) {
+      record.updatesRejected += 1;
+      record.unsaved.rejected += 1;
+    }
+  }
+
+  submit(run: LiveRun, meta: UpdateMeta, update: SparseVector): Verdict {
+    const at = this.now();
+    const { verdict, ...effects } = run.engine.submit(meta, update, at);
+    const record = run.workers.get(meta.workerId);
+    if (record) {
+      record.lastSeenAt = at;
+      if (verdict.status === 'rejected') {
+        record.updatesRejected += 1;
+        record.unsaved.rejected += 1;
+      } else {
+        record.updatesApplied += 1;
+        record.unsaved.applied += 1;
+        record.unsaved.samples += meta.samples;
+        if (meta.computeMs > 0) {
+          const rate = (meta.samples / meta.computeMs) * 1000;
+          record.samplesPerSecond += 0.2 * (rate - record.samplesPerSecond);
+        }
+      }
+    }
+    this.handle(run, effects);
+    return verdict;
+  }
+
+  /** Counts bytes sent to workers (weights, patches). */
+  countBytesOut(run: LiveRun, bytes: number): void {
+    run.engine.counters.bytesOut += bytes;
+  }
+
+  /** Stops a run: final evaluation and checkpoint, workers told, status stored. */
+  async stopRun(id: string, reason: RunEnded['reason'] = 'stopped'): Promise<boolean> {
+    const run = this.live.get(id);
+    if (!run) return false;
+    if (run.stopping) return true;
+    run.stopping = true;
+    clearTimeout(run.wakeTimer);
+    this.deps.listener.runEnded(id, reason);
+    await this.evaluateNow(run, true);
+    await this.checkpoint(run);
+    for (const workerId of run.workers.keys()) this.flushContribution(run, workerId);
+    const status = reason === 'stopped' ? 'stopped' : 'completed';
+    this.deps.store.setRunStatus(id, status, reason);
+    run.stored = { ...run.stored, status, endedReason: reason };
+    this.live.delete(id);
+    this.deps.listener.runStatus(this.summary(run.stored));
+    this.log(`run ${id} ${status} (${reason}) at version ${run.engine.version}`);
+    return true;
+  }
+
+  /** Final checkpoints of every live run; the runs stay active and resume at next start. */
+  async close(): Promise<void> {
+    clearInterval(this.housekeeping);
+    for (const run of this.live.values()) {
+      clearTimeout(run.wakeTimer);
+      run.stopping = true;
+      await run.checkpointing;
+      await this.checkpoint(run);
+      for (const workerId of run.workers.keys()) this.flushContribution(run, workerId);
+    }
+    this.live.clear();
+  }
+
+  private async open(stored: StoredRun, checkpoint: Checkpoint): Promise<void> {
+    const config = stored.config;
+    const [model, shards] = await Promise.all([
+      buildRunModel(config, this.deps.maxMessageBytes),
+      buildShards(config, this.deps.datasets),
+    ]);
+    const now = this.now();
+    // Checkpoints are written by this process from engine snapshots (and hash-verified on
+    // read), so their schedule and counters have the shapes the engine wrote.
+    const engine = new RunEngine(config, checkpoint.weights, now, {
+      version: checkpoint.version,
+      optimizer: checkpoint.optimizer,
+      schedule: checkpoint.schedule as ScheduleState,
+      counters: checkpoint.extra as RunCounters,
+    });
+    const run: LiveRun = {
+      id: stored.id,
+      config,
+      stored: { ...stored, version: checkpoint.version, elapsedSeconds: checkpoint.elapsedSeconds },
+      engine,
+      model,
+      shards,
+      workers: new Map(),
+      nextShard: 0,
+      elapsedBase: checkpoint.elapsedSeconds,
+      resumedAt: now,
+      lastEvaluatedVersion: -1,
+      evaluating: false,
+      lastCheckpoint: { version: checkpoint.version, at: now },
+      checkpointing: undefined,
+      wakeTimer: undefined,
+      stopping: false,
+    };
+    this.live.set(stored.id, run);
+    this.deps.listener.runStatus(this.summary(run.stored));
+    void this.evaluateNow(run, false);
+  }
+
+  /** Carries out an engine call's effects. */
+  private handle(run: LiveRun, effects: EngineEffects): void {
+    if (effects.phase) this.deps.listener.phase(run.id, effects.phase);
+    if (effects.wakeAt !== undefined) this.wakeAt(run, effects.wakeAt);
+    if (effects.newVersion === undefined) return;
+    this.deps.listener.version(run.id, effects.newVersion);
+    const { evaluation, stop } = run.config;
+    if (effects.newVersion - run.lastEvaluatedVersion >= evaluation.everyVersions) {
+      void this.evaluateNow(run, false);
+    }
+    if (stop.maxVersions !== undefined && effects.newVersion >= stop.maxVersions) {
+      void this.stopRun(run.id, 'max-versions');
+      return;
+    }
+    this.maybeCheckpoint(run);
+  }
+
+  private wakeAt(run: LiveRun, at: number): void {
+    clearTimeout(run.wakeTimer);
+    run.wakeTimer = setTimeout(
+      () => {
+        if (!run.stopping) this.handle(run, run.engine.tick(Math.max(at, this.now())));
+      },
+      Math.max(0, at - this.now()),
+    );
+  }
+
+  private periodic(run: LiveRun): void {
+    if (run.stopping) return;
+    const now = this.now();
+    const { maxSeconds } = run.config.stop;
+    if (maxSeconds !== undefined && elapsedSeconds(run, now) >= maxSeconds) {
+      void this.stopRun(run.id, 'max-time');
+      return;
+    }
+    this.recordMetrics(run, undefined);
+    this.maybeCheckpoint(run);
+    for (const workerId of run.workers.keys()) this.flushContribution(run, workerId);
+    this.deps.listener.workers(run.id, this.workers(run.id));
+  }
+
+  /** Evaluates the current weights in the evaluation thread; one at a time per run. */
+  private async evaluateNow(run: LiveRun, final: boolean): Promise<void> {
+    if (run.evaluating && !final) return;
+    run.evaluating = true;
+    const version = run.engine.version;
+    run.lastEvaluatedVersion = version;
+    try {
+      const limit = final ? undefined : run.config.evaluation.testExamples;
+      const result = await this.deps.evaluator.evaluate({
+        runId: run.id,
+        model: run.config.model,
+        dataset: run.config.dataset.name,
+        seed: run.config.seed,
+        weights: run.engine.weights.slice(),
+        ...(limit === undefined ? {} : { limit }),
+      });
+      this.recordMetrics(run, { version, loss: result.loss, accuracy: result.accuracy });
+      if (!run.stopping) this.handle(run, run.engine.evaluated(result.loss, this.now()));
+      const target = run.config.stop.targetAccuracy;
+      if (!final && target !== undefined && result.accuracy >= target && !run.stopping) {
+        void this.stopRun(run.id, 'target-reached');
+      }
+    } catch (error) {
+      this.log(`evaluation of run ${run.id} failed: ${String(error)}`);
+    } finally {
+      run.evaluating = false;
+    }
+  }
+
+  private recordMetrics(
+    run: LiveRun,
+    evaluation: { version: number; loss: number; accuracy: number } | undefined,
+  ): void {
+    const now = this.now();
+    const counters = run.engine.counters;
+    const phase = run.engine.phase;
+    const point: MetricsPoint = {
+      runId: run.id,
+      at: now,
+      elapsedSeconds: elapsedSeconds(run, now),
+      version: evaluation?.version ?? run.engine.version,
+      ...(evaluation ? { testLoss: evaluation.loss, testAccuracy: evaluation.accuracy } : {}),
+      ...(counters.trainLoss === undefined ? {} : { trainLoss: counters.trainLoss }),
+      phase: phase.phase,
+      k: phase.k,
+      activeWorkers: run.engine.activeWorkers,
+      localSteps: phase.localSteps ?? 1,
+      staleness: summariseStaleness(counters.stalenessCounts),
+      updatesApplied: counters.updatesApplied,
+      updatesRejected: { ...counters.updatesRejected },
+      samples: counters.samples,
+      bytesIn: counters.bytesIn,
+      bytesOut: counters.bytesOut,
+    };
+    counters.stalenessCounts.fill(0);
+    this.deps.store.appendMetrics(point);
+    this.deps.listener.metrics(point);
+  }
+
+  private maybeCheckpoint(run: LiveRun): void {
+    if (run.checkpointing || run.stopping) return;
+    const { everyVersions, everySeconds } = run.config.checkpoint;
+    const dueByVersion = run.engine.version - run.lastCheckpoint.version >= everyVersions;
+    const dueByTime =
+      run.engine.version > run.lastCheckpoint.version &&
+      this.now() - run.lastCheckpoint.at >= everySeconds * 1000;
+    if (dueByVersion || dueByTime) void this.checkpoint(run);
+  }
+
+  /** Writes a checkpoint atomically; the snapshot is taken synchronously, so it is consistent. */
+  private async checkpoint(run: LiveRun): Promise<void> {
+    await run.checkpointing;
+    const now = this.now();
+    const checkpoint = toCheckpoint(run.engine, elapsedSeconds(run, now), now);
+    run.checkpointing = (async () => {
+      try {
+        await this.deps.checkpoints.write(run.id, checkpoint);
+        run.lastCheckpoint = { version: checkpoint.version, at: now };
+        this.deps.store.updateRunProgress(run.id, {
+          version: checkpoint.version,
+          elapsedSeconds: checkpoint.elapsedSeconds,
+        });
+        run.stored = {
+          ...run.stored,
+          version: checkpoint.version,
+          elapsedSeconds: checkpoint.elapsedSeconds,
+        };
+      } catch (error) {
+        this.log(`checkpoint of run ${run.id} failed: ${String(error)}`);
+      } finally {
+        run.checkpointing = undefined;
+      }
+    })();
+    await run.checkpointing;
+  }
+
+  private flushContribution(run: LiveRun, workerId: string): void {
+    const record = run.workers.get(workerId);
+    if (!record) return;
+    const { applied, rejected, samples } = record.unsaved;
+    if (applied + rejected + samples === 0) return;
+    this.deps.store.addContribution(run.id, workerId, record.unsaved);
+    record.unsaved = { applied: 0, rejected: 0, samples: 0 };
+  }
+
+  private summary(stored: StoredRun): RunSummary {
+    const run = this.live.get(stored.id);
+    const latest = this.latestMetrics(stored.id);
+    return {
+      id: stored.id,
+      name: stored.name,
+      status: stored.status,
+      createdAt: stored.createdAt,
+      version: run?.engine.version ?? stored.version,
+      parameterCount: stored.parameterCount,
+      activeWorkers: run?.engine.activeWorkers ?? 0,
+      config: stored.config,
+      ...(latest ? { latest } : {}),
+    };
+  }
+
+  /** The latest point, with the latest test metrics carried onto it. */
+  private latestMetrics(runId: string): MetricsPoint | undefined {
+    const points = this.deps.store.listMetrics(runId);
+    const last = points.at(-1);
+    if (!last) return undefined;
+    const evaluated = points.findLast((p) => p.testAccuracy !== undefined);
+    if (!evaluated?.testAccuracy || evaluated.testLoss === undefined) return last;
+    return { ...last, testAccuracy: evaluated.testAccuracy, testLoss: evaluated.testLoss };
+  }
+}
+
+function toCheckpoint(engine: RunEngine, elapsed: number, now: number): Checkpoint {
+  const snapshot = engine.snapshot();
+  return {
+    version: snapshot.version,
+    elapsedSeconds: elapsed,
+    savedAt: now,
+    weights: snapshot.weights,
+    optimizer: snapshot.optimizer,
+    schedule: snapshot.schedule,
+    extra: snapshot.counters,
+  };
+}
