@@ -65,7 +65,8 @@ export type ThresholdConfig = ClockThresholdConfig | PlateauThresholdConfig;
 /**
  * What a synchronous phase (K > 1) does with an update computed on a version older than the
  * current one: `'reject'` (reason `'late'`), or `'next-round'` (buffered into the open batch with
- * its staleness recorded, so the aggregator can damp it).
+ * its staleness recorded, so the aggregator can damp it). The same holds while the open batch
+ * still holds updates after K fell to 1 (its workers left): a late update would join that round.
  */
 export type LateUpdateRule = 'reject' | 'next-round';
 

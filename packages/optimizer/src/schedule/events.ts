@@ -83,9 +83,11 @@ export interface BufferedCommand {
  *   earlier delivery of that seq was already decided, so nothing is lost);
  * - `future-version`: `baseVersion` is newer than the current version;
  * - `stale`: staleness above `maxStaleness`;
- * - `late`: K > 1 (or local SGD) and the update either belongs to a round that already closed
- *   (under `lateUpdates: 'reject'`), or comes from a worker whose earlier update still waits in
- *   the open batch (it did not wait for the barrier; one contribution per worker per batch).
+ * - `late`: K > 1, local SGD, or an open batch that already holds updates (a round that kept
+ *   them after its workers left and K fell), and the update either belongs to a round that
+ *   already closed (under `lateUpdates: 'reject'`), or comes from a worker whose earlier update
+ *   still waits in the open batch (it did not wait for the barrier; one contribution per worker
+ *   per batch).
  */
 export type RejectReason = 'stale' | 'duplicate' | 'unknown-worker' | 'future-version' | 'late';
 

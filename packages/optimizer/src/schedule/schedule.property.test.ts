@@ -406,6 +406,36 @@ describe('schedules over random event sequences', () => {
   });
 });
 
+// Counterexamples fast-check once found, replayed through the same checker so they stay fixed.
+describe('schedules over recorded counterexamples', () => {
+  it("a stale update cannot join a round whose other workers left (K fell to 1, 'reject')", () => {
+    // seed 2052280336: c's on-time update waits in the round, c leaves (N = K = 1), then a sends
+    // an update computed on the closed round; it used to be accepted as if asynchronous and
+    // applied together with c's, a multi-update batch with a late update under 'reject'.
+    checkRun(
+      {
+        kind: 'sync',
+        staleness: { maxStaleness: 1 },
+        deadline: { slack: 1, quantile: 0, window: 1, minMs: 50, maxMs: 1000 },
+        lateUpdates: 'reject',
+      },
+      [
+        { kind: 'join', worker: 0, dt: 0 },
+        { kind: 'join', worker: 2, dt: 0 },
+        { kind: 'update', worker: 0, stranger: true, dt: 0, lag: 0, seqMode: 'next', stepMs: 0 },
+        { kind: 'update', worker: 0, stranger: true, dt: 1000, lag: 0, seqMode: 'next', stepMs: 0 },
+        { kind: 'update', worker: 3, stranger: false, dt: 0, lag: 0, seqMode: 'next', stepMs: 0 },
+        { kind: 'leave', worker: 2, dt: 0 },
+        { kind: 'join', worker: 0, dt: 0 },
+        { kind: 'update', worker: 0, stranger: true, dt: 0, lag: 1, seqMode: 'next', stepMs: 0 },
+        { kind: 'update', worker: 0, stranger: true, dt: 0, lag: 0, seqMode: 'next', stepMs: 0 },
+        { kind: 'update', worker: 0, stranger: true, dt: 0, lag: 0, seqMode: 'next', stepMs: 0 },
+        { kind: 'update', worker: 0, stranger: true, dt: 0, lag: 0, seqMode: 'next', stepMs: 0 },
+      ],
+    );
+  });
+});
+
 // 6 gaps of at most 500 ms stay well inside the first round's deadline of maxMs = 60000.
 const deadlineArbDefault: RoundDeadline = {
   slack: 2,

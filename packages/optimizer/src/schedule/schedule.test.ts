@@ -203,6 +203,31 @@ describe('synchronous rounds (K = N)', () => {
     ]);
   });
 
+  it("a round kept open after K fell to 1 still turns late updates away under 'reject'", () => {
+    const events = [
+      join('a'),
+      join('c'),
+      update('a', 1, 0, 100),
+      update('c', 1, 0, 200),
+      update('c', 2, 1, 300),
+      leave('c', 400),
+      // computed on version 0, whose round closed: it must not be averaged into c's round
+      update('a', 2, 0, 500),
+      update('a', 3, 1, 600),
+    ];
+    expect(trace(syncSchedule('reject'), events).perEvent.slice(5)).toEqual([
+      [phase('sync', 1, 1)],
+      [reject('a', 2, 'late')],
+      [apply(2, ['c', 2, 0], ['a', 3, 0])],
+    ]);
+    // 'next-round' buffers it into that round with its staleness, as under K > 1; the next
+    // update meets an empty batch at K = 1 and is applied at once, stale or not
+    expect(trace(syncSchedule('next-round'), events).perEvent.slice(6)).toEqual([
+      [apply(2, ['c', 2, 0], ['a', 2, 1])],
+      [apply(3, ['a', 3, 1])],
+    ]);
+  });
+
   it('when every worker leaves, the buffered updates are applied at the deadline', () => {
     const { perEvent } = trace(syncSchedule(), [
       join('a'),

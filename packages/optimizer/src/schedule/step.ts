@@ -165,7 +165,12 @@ function receiveUpdate(
     return reject(next, event, 'late', commands);
   }
   const { k } = currentPhase(next);
-  const barrier = next.config.kind === 'local-sgd' || k > 1;
+  // Whether the update would join a round is a property of the batch, not only of K now: with
+  // K = 1 an active worker's update is applied at once, so a batch that still holds updates is a
+  // round opened under K > 1 whose workers left (N, and so K, fell). A late update joining it
+  // would be averaged with that round's updates, exactly what 'reject' rules out.
+  const joinsRound = next.batch.entries.length > 0;
+  const barrier = next.config.kind === 'local-sgd' || k > 1 || joinsRound;
   if (barrier && staleness > 0 && lateRuleOf(next.config) === 'reject') {
     return reject(next, event, 'late', commands);
   }
@@ -244,11 +249,13 @@ function observeLoss(state: ScheduleState, loss: number): ScheduleState {
  * 5. the worker already has an update in the open batch (it did not wait at the barrier): reject
  *    `'late'`; one contribution per worker per batch, and `'duplicate'` stays reserved for
  *    replays so it always means "already decided, nothing lost";
- * 6. K > 1 (or local SGD) and `baseVersion < v` (its round closed): reject `'late'` under
- *    `lateUpdates: 'reject'` (always under local SGD), else buffered with its staleness;
+ * 6. a barrier (K > 1, local SGD, or an open batch that already holds updates: a round that
+ *    began under K > 1 and kept them after its workers left) and `baseVersion < v` (its round
+ *    closed): reject `'late'` under `lateUpdates: 'reject'` (always under local SGD), else
+ *    buffered with its staleness;
  * 7. otherwise it joins the batch: `apply` if that completes K, else `buffered`, plus `wake-at`
  *    (the deadline) when it is the batch's first update.
- * On-time updates in a K > 1 batch therefore have staleness 0.
+ * Under `'reject'` every batch of more than one update therefore holds only staleness 0.
  *
  * A joining or leaving worker changes N and so K; the batch re-checks K, so a leaver never
  * stalls a round (its delivered update is still applied). `phase` is emitted whenever the phase,
