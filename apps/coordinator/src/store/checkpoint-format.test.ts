@@ -84,7 +84,7 @@ describe('encodeCheckpoint / decodeCheckpoint', () => {
 
   it('round-trips any weights and JSON state (property)', () => {
     const state = fc.record({
-      weights: fc.float32Array({ noNaN: true, maxLength: 64 }),
+      weights: fc.float32Array({ noNaN: true, noDefaultInfinity: true, maxLength: 64 }),
       momentum: fc.boolean(),
       step: fc.nat(),
       version: fc.nat(),
