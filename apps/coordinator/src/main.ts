@@ -18,6 +18,8 @@ Options:
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    // `pnpm start -- --workers 3` hands the script a literal `--` (once per pnpm level).
+    args: process.argv.slice(2).filter((arg) => arg !== '--'),
     options: {
       workers: { type: 'string', default: '0' },
       'no-demo': { type: 'boolean', default: false },
