@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEMO_RUN } from './demo-run.js';
 import { startCoordinator } from './server.js';
@@ -12,9 +13,13 @@ Starts the coordinator. Environment:
   HOST               interface to listen on (default 127.0.0.1; 0.0.0.0 for a LAN)
   DATA_DIR           database, checkpoints and the researcher token (default ./data)
   COORDINATOR_TOKEN  researcher token (default: generated once, kept in DATA_DIR)
+  WEB_ROOT           built web client to serve (default apps/web-worker-client/dist)
 Options:
   --workers N        also start N local headless workers
   --no-demo          do not create the demo run on first start`;
+
+/** The web client's build in this workspace, beside this app (dist/main.js -> ../../web-worker-client/dist). */
+const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web-worker-client/dist', import.meta.url));
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -43,6 +48,7 @@ async function main(): Promise<void> {
   const coordinator = await startCoordinator({
     port,
     dataDir,
+    webRoot: process.env.WEB_ROOT ? resolve(process.env.WEB_ROOT) : DEFAULT_WEB_ROOT,
     ...(process.env.HOST ? { host: process.env.HOST } : {}),
     ...(token ? { token } : {}),
   });
@@ -53,9 +59,10 @@ async function main(): Promise<void> {
   }
   console.log(`
 vtrain coordinator listening on ${coordinator.url}
+  contribute:        ${coordinator.url}/
+  dashboard:         ${coordinator.url}/dashboard/
   API:               ${coordinator.url}/api/runs   (docs/api.md)
-  workers:           pnpm worker --url ${coordinator.url} --count 3
-  (the browser contribute page and dashboard arrive with issue #4)
+  headless workers:  pnpm worker --url ${coordinator.url} --count 3
   researcher token:  ${coordinator.token}
   data:              ${dataDir}
 `);

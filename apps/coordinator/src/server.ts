@@ -29,6 +29,8 @@ export interface CoordinatorOptions {
    */
   readonly maxMessageBytes?: number;
   readonly log?: (message: string) => void;
+  /** The built web client to serve at `/` and `/dashboard/` (apps/web-worker-client/dist). */
+  readonly webRoot?: string;
 }
 
 export interface Coordinator {
@@ -80,7 +82,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     },
   });
   const exports = new RunExports(manager, checkpoints, maxMessageBytes);
-  const app = buildHttpApp({ manager, token, exportFiles: (runId) => exports.files(runId) });
+  const app = buildHttpApp({
+    manager,
+    token,
+    exportFiles: (runId) => exports.files(runId),
+    ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
+  });
   const io = new Server(app.server, { maxHttpBufferSize: maxMessageBytes, serveClient: false });
   const workers = attachWorkerNamespace(io, manager, new WorkerIdentities(store));
   const dashboards = attachDashboardNamespace(io, manager, token);

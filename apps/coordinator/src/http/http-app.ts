@@ -2,6 +2,7 @@ import { PROTOCOL_VERSION, ValidationError } from '@vtrain/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { bearerToken, tokenMatches } from '../net/researcher-token.js';
 import type { ExportFileName, ExportFiles } from '../export/export-run.js';
+import { serveWebClient } from './web-client.js';
 import { RunSetupError } from '../runs/run-setup.js';
 import type { RunManager } from '../runs/run-manager.js';
 
@@ -10,6 +11,8 @@ export interface HttpAppOptions {
   readonly token: string;
   /** Files of a run's export by name ('tfjs/model.json', ...), or undefined for an unknown run. */
   readonly exportFiles: (runId: string) => Promise<ExportFiles | undefined>;
+  /** The built web client (contribute page and dashboard); absent: the pages answer 503. */
+  readonly webRoot?: string;
   /** Largest JSON body accepted (a run config with a custom topology). */
   readonly bodyLimit?: number;
 }
@@ -122,6 +125,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     });
   }
 
+  serveWebClient(app, options.webRoot);
   return app;
 }
 

@@ -13,6 +13,8 @@ export interface WorkerRecord {
   updatesApplied: number;
   updatesRejected: number;
   lastSeenAt: number;
+  /** The training shard this worker was given. */
+  readonly shardIndex: number;
   /** Contribution counts not yet written to the database. */
   unsaved: { applied: number; rejected: number; samples: number };
 }
@@ -26,8 +28,6 @@ export interface LiveRun {
   readonly model: RunModel;
   readonly shards: Uint8Array[];
   readonly workers: Map<string, WorkerRecord>;
-  /** Round-robin shard assignment. */
-  nextShard: number;
   /** elapsedSeconds at resume, and the wall time then: elapsed = base + (now - since). */
   readonly elapsedBase: number;
   readonly resumedAt: number;
@@ -50,6 +50,20 @@ export function workerSummary(record: WorkerRecord): WorkerSummary {
     updatesRejected: record.updatesRejected,
     lastSeenAt: record.lastSeenAt,
   };
+}
+
+/**
+ * The shard a joining worker gets: the one the fewest current workers hold
+ * (the lowest index among those). Unlike round-robin, a worker that leaves
+ * frees its shard for the next one to join, so every shard stays covered under
+ * churn, and a tab that reloads gets the shard it had (and has cached) back.
+ */
+export function leastCoveredShard(run: Pick<LiveRun, 'shards' | 'workers'>): number {
+  const holders = run.shards.map(() => 0);
+  for (const { shardIndex } of run.workers.values()) {
+    holders[shardIndex] = (holders[shardIndex] ?? 0) + 1;
+  }
+  return holders.indexOf(Math.min(...holders));
 }
 
 export function elapsedSeconds(run: LiveRun, now: number): number {

@@ -15,7 +15,7 @@ import type { Evaluator } from '../evaluation/evaluator.js';
 import type { Checkpoint } from '../store/checkpoint-format.js';
 import type { CheckpointStore } from '../store/checkpoints.js';
 import type { Store, StoredRun } from '../store/store.js';
-import { elapsedSeconds, workerSummary, type LiveRun } from './live-run.js';
+import { elapsedSeconds, leastCoveredShard, workerSummary, type LiveRun } from './live-run.js';
 import { summariseStaleness, type RunCounters } from './run-counters.js';
 import { RunEngine, type EngineEffects, type UpdateMeta, type Verdict } from './run-engine.js';
 import { buildRunModel, buildShards, initialWeights, type DatasetCache } from './run-setup.js';
@@ -147,7 +147,7 @@ export class RunManager {
 
   /** Registers a worker with a run and returns what it needs to train. */
   join(run: LiveRun, workerId: string, hello: Hello): Assignment {
-    const shardIndex = run.nextShard++ % run.shards.length;
+    const shardIndex = leastCoveredShard(run);
     const at = this.now();
     run.workers.set(workerId, {
       workerId,
@@ -158,6 +158,7 @@ export class RunManager {
       updatesApplied: 0,
       updatesRejected: 0,
       lastSeenAt: at,
+      shardIndex,
       unsaved: { applied: 0, rejected: 0, samples: 0 },
     });
     this.handle(run, run.engine.join(workerId, at));
@@ -282,7 +283,6 @@ export class RunManager {
       model,
       shards,
       workers: new Map(),
-      nextShard: 0,
       elapsedBase: checkpoint.elapsedSeconds,
       resumedAt: now,
       lastEvaluatedVersion: -1,
