@@ -1,5 +1,6 @@
 // @ts-check
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 /**
@@ -120,6 +121,10 @@ export default tseslint.config(
         { selector: "NewExpression[callee.name='Date']", message: 'Pass the time in.' },
       ],
     },
+  },
+  {
+    files: ['apps/web-worker-client/src/**/*.{ts,tsx}'],
+    ...reactHooks.configs.flat['recommended-latest'],
   },
   {
     files: ['**/*.js'],

@@ -1,0 +1,67 @@
+/**
+ * Per-step time of the browser engine on each tfjs backend in Debian's
+ * Chromium, and its overhead against a bare tfjs training loop on the same
+ * backend, model and batch (samples/s ratio, both measured in the same page in
+ * the same run). Writes bench/results/engine-overhead.json.
+ *
+ *   pnpm --filter @vtrain/web-worker-client bench
+ *   STEPS=20 BACKENDS=webgpu,webgl pnpm --filter @vtrain/web-worker-client bench
+ */
+import { writeFile } from 'node:fs/promises';
+import type { Fixtures, TrainingSpeed } from '../e2e/fixtures/fixtures.js';
+import { launchChromium } from '../e2e/support/chromium.js';
+import { startFixtureServer } from '../e2e/support/fixture-server.js';
+
+const MODEL = { kind: 'mlp', hiddenUnits: [128] } as const;
+const BATCH_SIZE = 64;
+const STEPS = Number(process.env.STEPS ?? 30);
+const WARMUP = 3;
+const BACKENDS = (process.env.BACKENDS ?? 'webgpu,webgl,wasm,cpu').split(',');
+
+const server = await startFixtureServer();
+const browser = await launchChromium();
+const results: TrainingSpeed[] = [];
+try {
+  for (const backend of BACKENDS) {
+    // A fresh page per backend: no state (compiled programs, buffer pools) carries over.
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => 'vtrainFixtures' in window);
+    process.stdout.write(`${backend}: ${WARMUP} warm-up + ${STEPS} timed steps of each loop...\n`);
+    const result = await page.evaluate(
+      ([backend, batchSize, steps, warmup]) =>
+        (window as unknown as { vtrainFixtures: Fixtures }).vtrainFixtures.measureTrainingSpeed(
+          backend,
+          { kind: 'mlp', hiddenUnits: [128] },
+          batchSize,
+          steps,
+          warmup,
+        ),
+      [backend, BATCH_SIZE, STEPS, WARMUP] as const,
+    );
+    results.push(result);
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+console.log(
+  `\nMLP 784-128-10, batch ${BATCH_SIZE}, ${STEPS} timed steps, Chromium ${browser.version()}, medians per step`,
+);
+console.table(
+  results.map((r) => ({
+    backend: r.backend,
+    'bare ms/step': r.bareMsPerStep.toFixed(1),
+    'engine ms/step': r.engineMsPerStep.toFixed(1),
+    'bare samples/s': r.bareSamplesPerSecond.toFixed(0),
+    'engine samples/s': r.engineSamplesPerSecond.toFixed(0),
+    'engine / bare': (r.engineSamplesPerSecond / r.bareSamplesPerSecond).toFixed(3),
+    'tensors before/after': `${r.tensorsBefore}/${r.tensorsAfterBare}/${r.tensorsAfterEngine}`,
+  })),
+);
+await writeFile(
+  new URL('results/engine-overhead.json', import.meta.url),
+  `${JSON.stringify({ model: MODEL, batchSize: BATCH_SIZE, steps: STEPS, warmup: WARMUP, chromium: browser.version(), results }, null, 2)}\n`,
+);

@@ -1,0 +1,157 @@
+import type { ErrorSchema, RJSFSchema, UiSchema } from '@rjsf/utils';
+import { RunConfigSchema, type FieldIssue, type RunConfigInput } from '@vtrain/protocol';
+import * as z from 'zod';
+
+/*
+ * The launch form is generated from the protocol's RunConfigSchema, so every
+ * parameter the coordinator accepts has a field, with its default and bounds,
+ * and a new parameter appears in the form without touching the dashboard.
+ */
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The property whose `const` tells the options of a `oneOf` apart (`kind`, `rule`, `shape`). */
+function discriminatorOf(options: readonly unknown[]): string | undefined {
+  const first = options[0];
+  if (!isObject(first) || !isObject(first.properties)) return undefined;
+  return Object.keys(first.properties).find((key) =>
+    options.every(
+      (option) =>
+        isObject(option) &&
+        isObject(option.properties) &&
+        isObject(option.properties[key]) &&
+        'const' in option.properties[key],
+    ),
+  );
+}
+
+function constOf(option: unknown, key: string): unknown {
+  if (!isObject(option) || !isObject(option.properties)) return undefined;
+  const property = option.properties[key];
+  return isObject(property) ? property.const : undefined;
+}
+
+/**
+ * Marks the schema of a union option, whose selector already names it, so the
+ * form's object template leaves out the option's own heading.
+ */
+export const UNION_OPTION = 'x-union-option';
+
+/** `batchSize` -> `batch size`: labels in words, while paths in issues keep the keys. */
+export function humanize(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+}
+
+/**
+ * Makes zod's discriminated unions read well in the form: each option is
+ * titled by its discriminator value (rjsf would say "Option 1"), carries that
+ * value as its default (so switching the selector fills it in), and the
+ * parent names the discriminator so rjsf matches options by it.
+ */
+function annotate(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(annotate);
+  if (!isObject(node)) return node;
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(node)) out[key] = annotate(value);
+  if (isObject(out.properties)) {
+    const titled: JsonObject = {};
+    for (const [key, value] of Object.entries(out.properties)) {
+      titled[key] =
+        isObject(value) && value.title === undefined ? { title: humanize(key), ...value } : value;
+    }
+    out.properties = titled;
+  }
+  const options = out.oneOf;
+  if (Array.isArray(options)) {
+    const key = discriminatorOf(options);
+    if (key !== undefined) {
+      out.discriminator = { propertyName: key };
+      out.oneOf = options.map((option: unknown) => {
+        if (!isObject(option) || !isObject(option.properties)) return option;
+        const value = constOf(option, key);
+        const property = option.properties[key];
+        return {
+          ...option,
+          title: String(value),
+          [UNION_OPTION]: true,
+          properties: {
+            ...option.properties,
+            [key]: { ...(property as JsonObject), default: value },
+          },
+        };
+      });
+    }
+  }
+  return out;
+}
+
+/** JSON Schema (draft-07, what rjsf's ajv validator speaks) of what a researcher may submit. */
+export function runConfigJsonSchema(): RJSFSchema {
+  const schema = z.toJSONSchema(RunConfigSchema, {
+    io: 'input',
+    target: 'draft-07',
+    unrepresentable: 'any',
+  }) as JsonObject;
+  delete schema.$schema;
+  return annotate(schema) as RJSFSchema;
+}
+
+/**
+ * Hides each union's discriminator field (the option selector above it already
+ * shows and sets it), recursing through objects and union options.
+ */
+export function runConfigUiSchema(schema: RJSFSchema): UiSchema {
+  const ui: UiSchema = {};
+  const walk = (node: unknown): UiSchema => {
+    const out: UiSchema = {};
+    if (!isObject(node)) return out;
+    if (isObject(node.properties)) {
+      for (const [key, value] of Object.entries(node.properties)) {
+        const child = walk(value);
+        if (Object.keys(child).length > 0) out[key] = child;
+      }
+    }
+    if (Array.isArray(node.oneOf) && isObject(node.discriminator)) {
+      const key = String(node.discriminator.propertyName);
+      out.oneOf = node.oneOf.map((option: unknown) => ({
+        ...walk(option),
+        [key]: { 'ui:widget': 'hidden' },
+      }));
+    }
+    return out;
+  };
+  Object.assign(ui, walk(schema));
+  ui.name = { 'ui:placeholder': 'e.g. hybrid vs sync, 1% top-k' };
+  ui['ui:submitButtonOptions'] = { submitText: 'Launch run' };
+  return ui;
+}
+
+/** What the form starts with: the demo run's schedule and stop rule (both are required). */
+export const INITIAL_RUN_CONFIG: RunConfigInput = {
+  name: '',
+  schedule: { kind: 'hybrid', threshold: { shape: 'linear', clock: 'updates', horizon: 600 } },
+  stop: { targetAccuracy: 0.97, maxSeconds: 3600 },
+};
+
+/**
+ * The server's field issues (dotted paths such as `schedule.deadline.slack`)
+ * as rjsf's nested error schema, so each message shows under its field; an
+ * empty path belongs to the form as a whole.
+ */
+export function issuesToErrorSchema(issues: readonly FieldIssue[]): ErrorSchema {
+  const root: JsonObject = {};
+  for (const issue of issues) {
+    let node = root;
+    for (const segment of issue.path === '' ? [] : issue.path.split('.')) {
+      const next = node[segment];
+      node = isObject(next) ? next : (node[segment] = {});
+    }
+    const errors = Array.isArray(node.__errors) ? (node.__errors as string[]) : [];
+    node.__errors = [...errors, issue.message];
+  }
+  return root as ErrorSchema;
+}

@@ -1,0 +1,5 @@
+import { mountPage } from '../shared/mount.js';
+import { DashboardApp } from './DashboardApp.js';
+import './dashboard.css';
+
+mountPage(<DashboardApp />);
