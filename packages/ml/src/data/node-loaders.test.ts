@@ -58,7 +58,7 @@ describe('loadDataset fashion-mnist', () => {
     // Train example j of class 3 is at 10 j + 3; test example j of class 3 is row 6000 + j.
     expect(sameElements(train.images.subarray(13 * 784, 14 * 784), rows[1])).toBe(true);
     expect(sameElements(test.images.subarray(23 * 784, 24 * 784), rows[6002])).toBe(true);
-  }, 30_000);
+  });
 });
 
 describe('loadDataset synthetic', () => {
@@ -66,5 +66,5 @@ describe('loadDataset synthetic', () => {
     const { train, test } = await loadDataset('synthetic');
     expect([train.count, test.count]).toEqual([12_000, 2_000]);
     expect(train.info.name).toBe('synthetic');
-  }, 20_000);
+  });
 });
