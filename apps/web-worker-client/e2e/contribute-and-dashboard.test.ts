@@ -259,6 +259,38 @@ describe('the researcher dashboard', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it('overlays the accuracy curves of two runs (the tabs move on to a second run by themselves)', async () => {
+    const secondRunId = await coordinator.createRun({
+      name: 'e2e second run',
+      seed: 2,
+      model: { kind: 'mlp', hiddenUnits: [16] },
+      dataset: { name: 'mnist', shards: 4 },
+      training: { batchSize: 16, workerOptimizer: { kind: 'sgd', learningRate: 0.1 } },
+      schedule: { kind: 'sync' },
+      evaluation: { everyVersions: 2, testExamples: 500 },
+      stop: { maxSeconds: 900 },
+    });
+    // Evaluated every 2 versions: by version 6 its curve has a few points beyond the initial one.
+    await waitFor('the second run to train', async () =>
+      (await coordinator.run(secondRunId)).version >= 6 ? true : undefined,
+    );
+    for (const id of [runId, secondRunId]) {
+      await dashboard
+        .locator(`[data-testid="run-item"][data-run-id="${id}"] input[type="checkbox"]`)
+        .check();
+    }
+    await dashboard.getByTestId('compare-runs').click();
+    const chart = dashboard.getByTestId('chart-compare');
+    await chart.locator('canvas').first().waitFor();
+    // One legend entry per run, named as the run list names them.
+    for (const name of ['e2e small MLP', 'e2e second run']) {
+      await chart.locator('.u-legend').getByText(name).waitFor();
+    }
+    await dashboard.screenshot({
+      path: new URL('compare.png', ARTIFACTS).pathname,
+      fullPage: true,
+    });
+  });
 });
 
 function serveDirectory(dir: string): Promise<Server> {
