@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEMO_RUN } from './demo-run.js';
+import { parseOriginList } from './http/origin-policy.js';
 import { startCoordinator } from './server.js';
 
 const HELP = `Usage: pnpm start [-- --workers N]
@@ -14,6 +15,8 @@ Starts the coordinator. Environment:
   DATA_DIR           database, checkpoints and the researcher token (default ./data)
   COORDINATOR_TOKEN  researcher token (default: generated once, kept in DATA_DIR)
   WEB_ROOT           built web client to serve (default apps/web-worker-client/dist)
+  ORIGINS            comma-separated web origins besides this one allowed to use the
+                     API and socket.io (default none: same-origin only)
 Options:
   --workers N        also start N local headless workers
   --no-demo          do not create the demo run on first start`;
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
     webRoot: process.env.WEB_ROOT ? resolve(process.env.WEB_ROOT) : DEFAULT_WEB_ROOT,
     ...(process.env.HOST ? { host: process.env.HOST } : {}),
     ...(token ? { token } : {}),
+    allowedOrigins: parseOriginList(process.env.ORIGINS),
   });
 
   if (!values['no-demo'] && coordinator.manager.listRuns().length === 0) {

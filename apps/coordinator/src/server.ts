@@ -8,6 +8,7 @@ import { Server } from 'socket.io';
 import { Evaluator } from './evaluation/evaluator.js';
 import { RunExports } from './runs/run-exports.js';
 import { buildHttpApp } from './http/http-app.js';
+import { originPolicy } from './http/origin-policy.js';
 import { attachDashboardNamespace, dashboardRoom } from './net/dashboard-namespace.js';
 import { attachWorkerNamespace, endRunForWorkers, runRoom } from './net/worker-namespace.js';
 import { WorkerIdentities } from './net/worker-identities.js';
@@ -31,6 +32,11 @@ export interface CoordinatorOptions {
   readonly log?: (message: string) => void;
   /** The built web client to serve at `/` and `/dashboard/` (apps/web-worker-client/dist). */
   readonly webRoot?: string;
+  /**
+   * Web origins besides the coordinator's own whose pages may use the API and
+   * socket.io (`ORIGINS`); default none: same-origin only.
+   */
+  readonly allowedOrigins?: readonly string[];
 }
 
 export interface Coordinator {
@@ -38,6 +44,8 @@ export interface Coordinator {
   readonly port: number;
   readonly token: string;
   readonly manager: RunManager;
+  /** Largest message a client may send (socket.io's `maxHttpBufferSize`). */
+  readonly maxMessageBytes: number;
   close(): Promise<void>;
 }
 
@@ -87,8 +95,17 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     token,
     exportFiles: (runId) => exports.files(runId),
     ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
+    ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
   });
-  const io = new Server(app.server, { maxHttpBufferSize: maxMessageBytes, serveClient: false });
+  const originAllowed = originPolicy(options.allowedOrigins);
+  const io = new Server(app.server, {
+    maxHttpBufferSize: maxMessageBytes,
+    serveClient: false,
+    // Checked on the handshake and on the websocket upgrade: a refused origin gets 403.
+    allowRequest: (request, callback) => {
+      callback(null, originAllowed(request.headers.origin, request.headers.host));
+    },
+  });
   const workers = attachWorkerNamespace(io, manager, new WorkerIdentities(store));
   const dashboards = attachDashboardNamespace(io, manager, token);
   notices.listener = {
@@ -125,6 +142,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     port,
     token,
     manager,
+    maxMessageBytes,
     async close() {
       await manager.close();
       await io.close();

@@ -36,6 +36,8 @@ export { aggregateTrimmedMean } from './aggregate/trimmed-mean.js';
 export { aggregateMedian } from './aggregate/median.js';
 export { aggregateCenteredClip } from './aggregate/centered-clip.js';
 export type { CenteredClipOptions } from './aggregate/centered-clip.js';
+export { aggregateNormFilter, contributionNorm } from './aggregate/norm-filter.js';
+export type { NormFilterResult } from './aggregate/norm-filter.js';
 export { aggregate, AGGREGATION_RULE_NAMES } from './aggregate/aggregate.js';
 export type { AggregatedUpdate, AggregateOptions, AggregationRule } from './aggregate/aggregate.js';
 

@@ -101,6 +101,8 @@ export const AggregationRuleSchema = z.discriminatedUnion('rule', [
     radius: positive(),
     iterations: z.int().min(1).max(10).default(1),
   }),
+  /** Drop updates longer than `factor` x the median norm (batch and recent updates), average the rest. */
+  z.strictObject({ rule: z.literal('norm-filter'), factor: z.number().gt(1).max(1000).default(3) }),
 ]);
 
 /** How updates computed on an old model are weighted: eta/(1+s), eta/s or not at all. */
@@ -231,6 +233,20 @@ export const StopRuleSchema = z
     { message: 'give at least one of targetAccuracy, maxVersions, maxSeconds' },
   );
 
+/**
+ * Caps the weight of one identity: among the last `window` updates a run
+ * accepted, one worker may hold at most max(1, ceil(window * min(1, slack / N)))
+ * (N active workers); more is refused as `rate-limited`. With slack 1 no
+ * worker outweighs its fair share; the default slack 2 leaves room for a
+ * worker twice as fast as the others. Synchronous rounds take one update per
+ * worker anyway; the cap matters for asynchronous and hybrid schedules.
+ */
+export const ContributionCapSchema = z.strictObject({
+  window: z.int().min(2).max(10_000).default(64),
+  slack: z.number().min(1).max(100).default(2),
+});
+export type ContributionCap = z.output<typeof ContributionCapSchema>;
+
 export const RunConfigSchema = z.strictObject({
   name: z.string().trim().min(1).max(100),
   seed: z
@@ -244,6 +260,8 @@ export const RunConfigSchema = z.strictObject({
   compression: CompressionConfigSchema.prefault({}),
   schedule: ScheduleConfigSchema,
   aggregation: AggregationRuleSchema.default({ rule: 'mean' }),
+  /** Absent: no per-worker cap (see {@link ContributionCapSchema}). */
+  contributionCap: ContributionCapSchema.optional(),
   evaluation: EvaluationConfigSchema.prefault({}),
   checkpoint: CheckpointConfigSchema.prefault({}),
   stop: StopRuleSchema,

@@ -2,6 +2,8 @@ import { PROTOCOL_VERSION, ValidationError } from '@vtrain/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { bearerToken, tokenMatches } from '../net/researcher-token.js';
 import type { ExportFileName, ExportFiles } from '../export/export-run.js';
+import { originPolicy } from './origin-policy.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { serveWebClient } from './web-client.js';
 import { RunSetupError } from '../runs/run-setup.js';
 import type { RunManager } from '../runs/run-manager.js';
@@ -15,6 +17,8 @@ export interface HttpAppOptions {
   readonly webRoot?: string;
   /** Largest JSON body accepted (a run config with a custom topology). */
   readonly bodyLimit?: number;
+  /** Web origins besides the coordinator's own allowed to call the API (`ORIGINS`). */
+  readonly allowedOrigins?: readonly string[];
 }
 
 const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
@@ -38,6 +42,31 @@ interface RunParams {
 export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const { manager, token } = options;
   const app = Fastify({ bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  const originAllowed = originPolicy(options.allowedOrigins);
+
+  registerSecurityHeaders(app);
+  // A page of another site must not use a visitor's browser against the API (its
+  // session, its network position); allowed origins also get CORS headers to read answers.
+  app.addHook('onRequest', async (request, reply) => {
+    const origin = request.headers.origin;
+    if (!originAllowed(origin, request.headers.host)) {
+      return reply
+        .code(403)
+        .send({ error: 'forbidden-origin', message: `origin ${origin ?? ''} is not allowed` });
+    }
+    if (origin !== undefined) {
+      reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+    }
+  });
+  // CORS preflight of an allowed origin (the hook above already refused the others).
+  app.options('/api/*', async (_request, reply) =>
+    reply
+      .code(204)
+      .header('access-control-allow-methods', 'GET, POST')
+      .header('access-control-allow-headers', 'authorization, content-type')
+      .header('access-control-max-age', '600')
+      .send(),
+  );
 
   const requireResearcher = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!tokenMatches(bearerToken(request.headers.authorization), token)) {
@@ -114,15 +143,20 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   );
 
   for (const [file, contentType] of Object.entries(EXPORT_CONTENT_TYPES)) {
-    app.get<{ Params: RunParams }>(`/api/runs/:id/export/${file}`, async (request, reply) => {
-      const files = await options.exportFiles(request.params.id);
-      const bytes = files?.get(file as ExportFileName);
-      if (!bytes) return reply.code(404).send(notFound(request.params.id));
-      return reply
-        .header('content-type', contentType)
-        .header('cache-control', 'no-store')
-        .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    });
+    // Exports are the researcher's results: token only (the dashboard sends it).
+    app.get<{ Params: RunParams }>(
+      `/api/runs/:id/export/${file}`,
+      { preHandler: requireResearcher },
+      async (request, reply) => {
+        const files = await options.exportFiles(request.params.id);
+        const bytes = files?.get(file as ExportFileName);
+        if (!bytes) return reply.code(404).send(notFound(request.params.id));
+        return reply
+          .header('content-type', contentType)
+          .header('cache-control', 'no-store')
+          .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      },
+    );
   }
 
   serveWebClient(app, options.webRoot);

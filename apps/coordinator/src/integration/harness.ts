@@ -4,22 +4,34 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MetricsPoint, RunConfigInput, RunSummary } from '@vtrain/protocol';
-import { startCoordinator, type Coordinator } from '../server.js';
+import { startCoordinator, type Coordinator, type CoordinatorOptions } from '../server.js';
+
+/** What a test may set on its coordinator; the rest is fixed (port 0, a temp folder, 'test-token'). */
+export type TestCoordinatorOptions = Partial<
+  Pick<CoordinatorOptions, 'webRoot' | 'allowedOrigins' | 'maxMessageBytes'>
+>;
 
 /** A real coordinator on port 0 with a fresh data folder; `restart` keeps the folder. */
 export class TestCoordinator {
   private constructor(
     readonly dataDir: string,
     public coordinator: Coordinator,
+    private readonly options: TestCoordinatorOptions,
   ) {}
 
-  static async start(): Promise<TestCoordinator> {
+  static async start(options: TestCoordinatorOptions = {}): Promise<TestCoordinator> {
     const dataDir = await mkdtemp(join(tmpdir(), 'vtrain-it-'));
-    return new TestCoordinator(dataDir, await TestCoordinator.boot(dataDir));
+    return new TestCoordinator(dataDir, await TestCoordinator.boot(dataDir, options), options);
   }
 
-  private static boot(dataDir: string): Promise<Coordinator> {
-    return startCoordinator({ port: 0, dataDir, token: 'test-token', log: () => undefined });
+  private static boot(dataDir: string, options: TestCoordinatorOptions): Promise<Coordinator> {
+    return startCoordinator({
+      port: 0,
+      dataDir,
+      token: 'test-token',
+      log: () => undefined,
+      ...options,
+    });
   }
 
   get url(): string {
@@ -28,7 +40,7 @@ export class TestCoordinator {
 
   async restart(): Promise<void> {
     await this.coordinator.close();
-    this.coordinator = await TestCoordinator.boot(this.dataDir);
+    this.coordinator = await TestCoordinator.boot(this.dataDir, this.options);
   }
 
   async stop(): Promise<void> {

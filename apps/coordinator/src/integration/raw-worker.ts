@@ -11,17 +11,33 @@ import { io, type Socket } from 'socket.io-client';
 export type RawSocket = Socket<WorkerServerToClientEvents, WorkerClientToServerEvents>;
 
 /** A protocol-level client driven by hand: tests decide every message it sends. */
-export async function connectRawWorker(url: string): Promise<RawSocket> {
-  const socket: RawSocket = io(new URL(WORKER_NAMESPACE, url).href, {
+export function connectRawWorker(
+  url: string,
+  options: { extraHeaders?: Record<string, string> } = {},
+): Promise<RawSocket> {
+  return connectSocket<RawSocket>(url, WORKER_NAMESPACE, options);
+}
+
+/** Connects a socket.io client to a namespace; rejects with the server's refusal. */
+export async function connectSocket<S extends Socket>(
+  url: string,
+  namespace: string,
+  options: { extraHeaders?: Record<string, string>; auth?: Record<string, unknown> } = {},
+): Promise<S> {
+  const socket = io(new URL(namespace, url).href, {
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
-  });
+    ...options,
+  }) as S;
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => {
       resolve();
     });
-    socket.once('connect_error', reject);
+    socket.once('connect_error', (error) => {
+      socket.disconnect();
+      reject(error);
+    });
   });
   return socket;
 }

@@ -122,11 +122,17 @@ describe('training with 3 headless workers on MNIST, 1% top-k with error feedbac
         );
 
         const base = `${coordinator.url}/api/runs/${id}/export`;
-        const model = await tf.loadLayersModel(`${base}/tfjs/model.json`);
+        // Exports need the researcher token, as every researcher action does.
+        const headers = { authorization: `Bearer ${coordinator.coordinator.token}` };
+        const model = await tf.loadLayersModel(
+          tf.io.http(`${base}/tfjs/model.json`, { requestInit: { headers } }),
+        );
         expect(Math.abs(accuracyOf(model, mnist.test) - accuracy)).toBeLessThanOrEqual(0.005);
 
         const safetensors = parseSafetensors(
-          new Uint8Array(await (await fetch(`${base}/model.safetensors`)).arrayBuffer()),
+          new Uint8Array(
+            await (await fetch(`${base}/model.safetensors`, { headers })).arrayBuffer(),
+          ),
         );
         expect(safetensors.tensors.map((t) => t.name)).toEqual(
           model.trainableWeights.map((w) => w.originalName),

@@ -9,6 +9,7 @@ import {
 } from '@vtrain/protocol';
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { RunManager } from '../runs/run-manager.js';
+import { RateLimiter } from './rate-limiter.js';
 import { tokenMatches } from './researcher-token.js';
 
 type DashboardSocket = Socket<DashboardClientToServerEvents, DashboardServerToClientEvents>;
@@ -16,6 +17,16 @@ export type DashboardNamespace = Namespace<
   DashboardClientToServerEvents,
   DashboardServerToClientEvents
 >;
+
+/** A dashboard asks for a run now and then; each subscribe reads the run's metrics from the database. */
+const RATE_PER_SECOND = 10;
+const RATE_BURST = 30;
+
+/** The events a dashboard may send. */
+const DASHBOARD_EVENTS: ReadonlySet<string> = new Set<keyof DashboardClientToServerEvents>([
+  'subscribe',
+  'stop-run',
+]);
 
 export function dashboardRoom(runId: string): string {
   return `dashboard:${runId}`;
@@ -43,10 +54,26 @@ export function attachDashboardNamespace(
   namespace.on('connection', (socket: DashboardSocket) => {
     const auth = socket.handshake.auth as Record<string, unknown>;
     const researcher = tokenMatches(auth.token, token);
+    const limiter = new RateLimiter(RATE_BURST, RATE_PER_SECOND, Date.now());
+
+    // Rate-limits every event; unknown ones and requests without an ack end the connection.
+    socket.use(([event, ...args], next) => {
+      const ack = replier(args.at(-1));
+      if (!DASHBOARD_EVENTS.has(event) || !ack) {
+        socket.disconnect(true);
+        return;
+      }
+      if (!limiter.allow(Date.now())) {
+        ack(errorReply('rate-limited', 'too many requests: slow down'));
+        if (limiter.refusedInARow >= RATE_BURST) socket.disconnect(true);
+        return;
+      }
+      next();
+    });
 
     socket.on('subscribe', (message: unknown, callback: unknown) => {
       const ack = replier(callback);
-      if (!ack) return;
+      if (!ack) return; // unreachable: the middleware cut it
       const parsed = safeParseMessage(SubscribeSchema, message, 'subscribe');
       if (!parsed.ok) {
         ack(errorReply('invalid-message', parsed.error.message));

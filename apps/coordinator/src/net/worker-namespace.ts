@@ -11,14 +11,17 @@ import {
   type ErrorReply,
   type RejectReason,
   type UpdateAck,
+  type UpdatePush,
   type UpdateReject,
   type WorkerClientToServerEvents,
   type WorkerServerToClientEvents,
 } from '@vtrain/protocol';
+import type { SparseVector } from '@vtrain/optimizer';
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { LiveRun } from '../runs/live-run.js';
 import type { RunManager } from '../runs/run-manager.js';
 import { RateLimiter } from './rate-limiter.js';
+import { queuedBytes } from './send-backlog.js';
 import { weightsMessage } from './weights-message.js';
 import type { WorkerIdentities } from './worker-identities.js';
 
@@ -30,6 +33,21 @@ const RATE_PER_SECOND = 50;
 const RATE_BURST = 100;
 /** A connection refused this many times in a row is flooding: cut it. */
 const FLOOD_DISCONNECT_AFTER = 200;
+/**
+ * Unread bytes a connection may have queued: a few full models (a slow link downloading
+ * the weights, plus notices), at least 16 MiB. Beyond that the peer has stopped reading.
+ */
+const MIN_QUEUED_BYTES = 16 * 2 ** 20;
+const QUEUED_MODELS = 3;
+/** How often connections that only receive (notices) are checked for a stalled reader. */
+const BACKLOG_SWEEP_MS = 5000;
+
+/** The events a worker may send; anything else is refused. */
+const WORKER_EVENTS: ReadonlySet<string> = new Set<keyof WorkerClientToServerEvents>([
+  'hello',
+  'pull',
+  'update',
+]);
 
 export function runRoom(runId: string): string {
   return `run:${runId}`;
@@ -67,8 +85,24 @@ export function attachWorkerNamespace(
   now: () => number = Date.now,
 ): WorkerNamespace {
   const namespace: WorkerNamespace = io.of(WORKER_NAMESPACE);
+  const connections = new Map<WorkerSocket, Connection>();
+  /** Cuts a connection whose peer stopped reading; true when it did. */
+  const cutIfStalled = (socket: WorkerSocket, connection: Connection): boolean => {
+    const model = (connection.run?.engine.parameterCount ?? 0) * 4;
+    if (queuedBytes(socket) <= Math.max(MIN_QUEUED_BYTES, QUEUED_MODELS * model)) return false;
+    socket.disconnect(true);
+    return true;
+  };
+  const sweep = setInterval(() => {
+    for (const [socket, connection] of connections) cutIfStalled(socket, connection);
+  }, BACKLOG_SWEEP_MS);
+  sweep.unref();
+  io.engine.once('close', () => {
+    clearInterval(sweep);
+  });
   namespace.on('connection', (socket: WorkerSocket) => {
     const connection: Connection = { limiter: new RateLimiter(RATE_BURST, RATE_PER_SECOND, now()) };
+    connections.set(socket, connection);
 
     /** Wraps a handler: a missing ack or a flood ends the connection, a throw becomes an error reply. */
     function on(
@@ -83,6 +117,8 @@ export function attachWorkerNamespace(
             return;
           }
           const reply = ack as (reply: unknown) => void;
+          // Answers to a peer that reads nothing would only pile up: cut it instead.
+          if (cutIfStalled(socket, connection)) return;
           if (!connection.limiter.allow(now())) {
             if (connection.limiter.refusedInARow >= FLOOD_DISCONNECT_AFTER) socket.disconnect(true);
             reply(
@@ -100,6 +136,20 @@ export function attachWorkerNamespace(
         }) as never,
       );
     }
+
+    // An event no handler knows still costs a token, gets a typed answer when it asks for one,
+    // and ends the connection when it does not: nothing a client sends goes unanswered.
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      if (typeof event === 'string' && WORKER_EVENTS.has(event)) return;
+      const ack = args.at(-1);
+      if (typeof ack !== 'function' || !connection.limiter.allow(now())) {
+        socket.disconnect(true);
+        return;
+      }
+      (ack as (reply: unknown) => void)(
+        errorReply('invalid-message', `unknown event "${String(event).slice(0, 64)}"`),
+      );
+    });
 
     on('hello', (message, ack) => {
       const parsed = safeParseMessage(HelloSchema, message, 'hello');
@@ -182,6 +232,33 @@ export function attachWorkerNamespace(
         refuse(error.code === 'non-finite' ? 'non-finite' : 'invalid-payload', error.message);
         return;
       }
+      const barrier = manager.checkpointBarrier(run);
+      if (barrier) {
+        // Held until the checkpoint is durable (arrival order is kept: the waits resolve in order).
+        void barrier.then(() => {
+          try {
+            if (run.stopping) {
+              ack(reject(update.seq, 'run-not-active', 'the run ended'));
+              return;
+            }
+            decide(run, workerId, update, sparse, ack);
+          } catch (error) {
+            ack(errorReply('internal', error instanceof Error ? error.message : String(error)));
+          }
+        });
+        return;
+      }
+      decide(run, workerId, update, sparse, ack);
+    });
+
+    /** Offers a validated, decoded update to its run and answers with the verdict. */
+    function decide(
+      run: LiveRun,
+      workerId: string,
+      update: UpdatePush,
+      sparse: SparseVector,
+      ack: (reply: unknown) => void,
+    ): void {
       const verdict = manager.submit(
         run,
         {
@@ -212,9 +289,10 @@ export function attachWorkerNamespace(
         reply.weights = weights;
       }
       ack(reply);
-    });
+    }
 
     socket.on('disconnect', () => {
+      connections.delete(socket);
       leaveRun(connection, socket, manager);
     });
   });

@@ -124,4 +124,45 @@ describe('RunEngine', () => {
     expect(replay.verdict).toEqual({ status: 'rejected', reason: 'duplicate' });
     expect([...restored.weights]).toEqual([-1, 0]);
   });
+  it('norm-filter, asynchronous: ranks each lone update against a window of recent norms', () => {
+    const engine = new RunEngine(
+      config({ kind: 'async' }, { aggregation: { rule: 'norm-filter', factor: 3 } }),
+      new Float32Array(2),
+      0,
+    );
+    engine.join('honest', 0);
+    engine.join('hostile', 0);
+    for (let seq = 0; seq < 4; seq++) {
+      engine.submit(meta('honest', seq, engine.version), sparse(2, { 0: 0.1 }), seq + 1);
+    }
+    const before = [...engine.weights];
+    // Sign-flipped and scaled by 100: alone in its batch, but 100x the window's median.
+    const attack = engine.submit(meta('hostile', 0, engine.version), sparse(2, { 0: -10 }), 9);
+    expect(attack.verdict).toMatchObject({ status: 'applied' }); // taken, and filtered out
+    expect([...engine.weights]).toEqual(before);
+    engine.submit(meta('honest', 4, engine.version), sparse(2, { 1: 0.1 }), 10);
+    expect(engine.weights[1]).toBeCloseTo(-0.1, 6);
+  });
+
+  it('contributionCap: refuses a worker over its share as rate-limited', () => {
+    const engine = new RunEngine(
+      config({ kind: 'async' }, { contributionCap: { window: 4, slack: 1 } }),
+      new Float32Array(1),
+      0,
+    );
+    engine.join('a', 0);
+    engine.join('b', 0);
+    for (let seq = 0; seq < 2; seq++) {
+      expect(
+        engine.submit(meta('a', seq, engine.version), sparse(1, { 0: 1 }), 1).verdict,
+      ).toMatchObject({
+        status: 'applied',
+      });
+    }
+    expect(engine.submit(meta('a', 2, engine.version), sparse(1, { 0: 1 }), 2).verdict).toEqual({
+      status: 'rejected',
+      reason: 'rate-limited',
+    });
+    expect(engine.counters.updatesRejected['rate-limited']).toBe(1);
+  });
 });

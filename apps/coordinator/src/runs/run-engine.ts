@@ -1,5 +1,6 @@
 import {
   aggregate,
+  contributionNorm,
   createSchedule,
   createServerOptimizer,
   currentPhase,
@@ -14,6 +15,7 @@ import {
   type SparseVector,
 } from '@vtrain/optimizer';
 import type { RejectReason, RunConfig } from '@vtrain/protocol';
+import { ContributionShare } from './contribution-share.js';
 import { PatchHistory } from './patch-history.js';
 import {
   countRejection,
@@ -58,6 +60,9 @@ export interface EngineSnapshot {
   readonly counters: RunCounters;
 }
 
+/** Norms of recent updates `norm-filter` ranks each batch against (its asynchronous window). */
+const RECENT_NORMS = 32;
+
 /** Recent versions whose changed coordinates are kept for sparse patches. */
 const PATCH_HISTORY_VERSIONS = 256;
 
@@ -78,6 +83,10 @@ export class RunEngine {
   readonly counters: RunCounters;
   /** Centre for centred clipping: the previous aggregate (Karimireddy et al. 2021). */
   private previousAggregate: Float32Array | undefined;
+  /** Norms of the latest updates, newest last, for `norm-filter`; empty after a restart. */
+  private readonly recentNorms: number[] = [];
+  /** The per-worker cap of the run, when it has one; starts empty after a restart. */
+  private readonly share: ContributionShare | undefined;
 
   constructor(
     readonly config: RunConfig,
@@ -97,6 +106,8 @@ export class RunEngine {
       this.counters = emptyCounters();
     }
     this.history = new PatchHistory(weights.length, PATCH_HISTORY_VERSIONS, this.version);
+    const cap = config.contributionCap;
+    this.share = cap && new ContributionShare(cap.window, cap.slack);
   }
 
   get version(): number {
@@ -145,6 +156,11 @@ export class RunEngine {
   submit(meta: UpdateMeta, update: SparseVector, at: number): { verdict: Verdict } & EngineEffects {
     const key = pendingKey(meta.workerId, meta.seq);
     this.counters.bytesIn += meta.payloadBytes;
+    if (this.share && !this.share.allows(meta.workerId, this.activeWorkers)) {
+      // Over its share of the recent updates: the worker must slow down (its seq stays unused).
+      countRejection(this.counters, 'rate-limited');
+      return { verdict: { status: 'rejected', reason: 'rate-limited' } };
+    }
     this.pending.set(key, update);
     const { commands, effects } = this.run({
       type: 'update-arrived',
@@ -158,6 +174,7 @@ export class RunEngine {
     if (verdict.status === 'rejected') {
       this.pending.delete(key);
     } else {
+      this.share?.record(meta.workerId);
       this.counters.samples += meta.samples;
       countTrainLoss(this.counters, meta.trainLoss);
     }
@@ -257,9 +274,16 @@ export class RunEngine {
       countStaleness(this.counters, u.staleness);
       return { update, weight: stalenessWeight(u.staleness, damping) };
     });
+    const filtering = this.config.aggregation.rule === 'norm-filter';
     const aggregated = aggregate(this.config.aggregation, contributions, {
       ...(this.previousAggregate ? { center: this.previousAggregate } : {}),
+      ...(filtering ? { recentNorms: this.recentNorms } : {}),
     });
+    if (filtering) {
+      // Every update joins the window, dropped ones too: hostile norms stay a minority of it.
+      this.recentNorms.push(...contributions.map(contributionNorm));
+      this.recentNorms.splice(0, Math.max(0, this.recentNorms.length - RECENT_NORMS));
+    }
     this.optimizer.step(this.weightsValue, aggregated);
     if (this.config.aggregation.rule === 'centered-clip' && aggregated instanceof Float32Array) {
       this.previousAggregate = aggregated;

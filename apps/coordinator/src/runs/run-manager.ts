@@ -199,6 +199,18 @@ export class RunManager {
     }
   }
 
+  /**
+   * The checkpoint write an update must wait for, if any: while a checkpoint is being written
+   * and the run is a whole interval (`checkpoint.everyVersions`) past the last durable one,
+   * applying more would let a crash lose more than one interval. The wait is one write per
+   * interval; without it the bound would be an interval plus whatever arrives during a write.
+   */
+  checkpointBarrier(run: LiveRun): Promise<void> | undefined {
+    if (run.checkpointing === undefined) return undefined;
+    const sinceDurable = run.engine.version - run.lastCheckpoint.version;
+    return sinceDurable >= run.config.checkpoint.everyVersions ? run.checkpointing : undefined;
+  }
+
   submit(run: LiveRun, meta: UpdateMeta, update: SparseVector): Verdict {
     const at = this.now();
     const { verdict, ...effects } = run.engine.submit(meta, update, at);

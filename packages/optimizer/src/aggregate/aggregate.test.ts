@@ -14,6 +14,7 @@ import type { Contribution } from './contribution.js';
 import { aggregateMean } from './mean.js';
 import { aggregateMedian } from './median.js';
 import { aggregateNormClip } from './norm-clip.js';
+import { aggregateNormFilter } from './norm-filter.js';
 import { aggregateTrimmedMean } from './trimmed-mean.js';
 
 const everyRule: readonly AggregationRule[] = [
@@ -22,6 +23,7 @@ const everyRule: readonly AggregationRule[] = [
   { rule: 'trimmed-mean', trimFraction: 0.2 },
   { rule: 'median' },
   { rule: 'centered-clip', radius: 2, iterations: 2 },
+  { rule: 'norm-filter', factor: 3 },
 ];
 
 function errorOf(action: () => unknown): AggregationError {
@@ -59,6 +61,9 @@ describe('aggregate', () => {
             center,
           }),
         ).toEqual(aggregateCenteredClip(contributions, { radius: 2, iterations: 2, center }));
+        expect(
+          aggregate({ rule: 'norm-filter', factor: 3 }, contributions, { recentNorms: [1] }),
+        ).toEqual(aggregateNormFilter(contributions, 3, [1]).update);
       }),
     );
   });

@@ -4,6 +4,7 @@ import type { Contribution } from './contribution.js';
 import { aggregateMean } from './mean.js';
 import { aggregateMedian } from './median.js';
 import { aggregateNormClip } from './norm-clip.js';
+import { aggregateNormFilter } from './norm-filter.js';
 import { aggregateTrimmedMean } from './trimmed-mean.js';
 
 /**
@@ -15,7 +16,8 @@ export type AggregationRule =
   | { readonly rule: 'norm-clip'; readonly maxNorm: number }
   | { readonly rule: 'trimmed-mean'; readonly trimFraction: number }
   | { readonly rule: 'median' }
-  | { readonly rule: 'centered-clip'; readonly radius: number; readonly iterations: number };
+  | { readonly rule: 'centered-clip'; readonly radius: number; readonly iterations: number }
+  | { readonly rule: 'norm-filter'; readonly factor: number };
 
 /** The names of {@link AggregationRule}, in the order the schema lists them. */
 export const AGGREGATION_RULE_NAMES = [
@@ -24,6 +26,7 @@ export const AGGREGATION_RULE_NAMES = [
   'trimmed-mean',
   'median',
   'centered-clip',
+  'norm-filter',
 ] as const satisfies readonly AggregationRule['rule'][];
 
 /**
@@ -37,6 +40,11 @@ export type AggregatedUpdate = Float32Array | SparseVector;
 export interface AggregateOptions {
   /** Starting centre for `centered-clip` (e.g. the previous aggregate); zeros when absent. */
   readonly center?: Float32Array;
+  /**
+   * `norm-filter`: norms of recently accepted updates, ranked with the batch's own
+   * (the sliding window that gives an asynchronous, one-update batch a reference).
+   */
+  readonly recentNorms?: readonly number[];
 }
 
 /**
@@ -70,5 +78,7 @@ export function aggregate(
         iterations: rule.iterations,
         center: options.center,
       });
+    case 'norm-filter':
+      return aggregateNormFilter(contributions, rule.factor, options.recentNorms).update;
   }
 }

@@ -1,0 +1,245 @@
+import { buildModel, DATASET_INFO, decodeShard } from '@vtrain/ml';
+import {
+  decodeSparseUpdate,
+  encodeSparseUpdate,
+  type Assignment,
+  type UpdatePush,
+} from '@vtrain/protocol';
+import { TrainingEngine, applyWeightsMessage } from '@vtrain/worker';
+import { seededRandom } from './fuzz-messages.js';
+import { HELLO, connectRawWorker, type RawSocket } from './raw-worker.js';
+
+/*
+ * A worker in the test process: the real training engine of @vtrain/worker
+ * (tfjs gradients, top-k with error feedback) on a raw socket, one update at a
+ * time. Unlike the CLI it can be told to attack: the hostile-volunteer tests
+ * need workers that compute the honest update and then send something else.
+ */
+
+/** What a hostile worker sends instead of its honest update. */
+export type Attack =
+  | { readonly kind: 'none' }
+  /** -scale times the honest update, on the same coordinates. */
+  | { readonly kind: 'sign-flip'; readonly scale: number }
+  /** Gaussian noise of this L2 norm on the honest update's coordinates. */
+  | { readonly kind: 'noise'; readonly norm: number };
+
+export interface SimWorker {
+  readonly workerId: string;
+  /** Present it to resume this identity (its seq and share) on a later connection. */
+  readonly identity: { readonly workerId: string; readonly secret: string };
+  /** The seq its next update would have had: where a resumed identity goes on. */
+  readonly nextSeq: number;
+  /** The latest update the coordinator accepted, to replay it. */
+  readonly lastAccepted: UpdatePush | undefined;
+  /** Settles when the worker stopped by itself (run ended, `maxAccepted`, failure). */
+  readonly done: Promise<void>;
+  /** Updates the coordinator applied or buffered. */
+  readonly accepted: number;
+  /** Of those, the buffered ones. */
+  readonly buffered: number;
+  /** Whether the worker still trains. */
+  readonly running: boolean;
+  /** Why the worker stopped on its own, if it failed. */
+  readonly failure: unknown;
+  stop(): Promise<void>;
+}
+
+function gaussian(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+function attackPayload(payload: Uint8Array, attack: Attack, random: () => number): Uint8Array {
+  if (attack.kind === 'none') return payload;
+  const honest = decodeSparseUpdate(payload, {
+    maxLength: Number.MAX_SAFE_INTEGER,
+    maxCount: Number.MAX_SAFE_INTEGER,
+  });
+  const values = new Float32Array(honest.values.length);
+  if (attack.kind === 'sign-flip') {
+    honest.values.forEach((v, i) => {
+      values[i] = -attack.scale * v;
+    });
+  } else {
+    const draws = Array.from(values, () => gaussian(random));
+    const scale = attack.norm / Math.hypot(...draws);
+    draws.forEach((v, i) => {
+      values[i] = v * scale;
+    });
+  }
+  return encodeSparseUpdate(
+    { length: honest.length, indices: honest.indices, values },
+    { valueFormat: 'f32' },
+  );
+}
+
+/**
+ * Joins the open run and trains until stopped or the run ends: pull, compute,
+ * push; a buffered update waits for the next version.
+ */
+export async function startSimWorker(
+  url: string,
+  options: {
+    seed: number;
+    attack?: Attack;
+    /** Leave after this many accepted updates. */
+    maxAccepted?: number;
+    resume?: { workerId: string; secret: string };
+    /** First seq to use (a resumed identity must go on above its last one). */
+    firstSeq?: number;
+  },
+): Promise<SimWorker> {
+  const attack = options.attack ?? { kind: 'none' };
+  const random = seededRandom(options.seed);
+  const socket: RawSocket = await connectRawWorker(url);
+  const welcome = await socket.emitWithAck('hello', {
+    ...HELLO,
+    ...(options.resume ? { resume: options.resume } : {}),
+  });
+  if (welcome.type !== 'welcome' || !welcome.assignment) throw new Error('no run to join');
+  // The reply type is the schema's input side; the coordinator sends every default filled in.
+  const assignment = welcome.assignment as Assignment;
+  const info = DATASET_INFO[assignment.dataset.name];
+  const shard = new Uint8Array(
+    await (await fetch(new URL(assignment.dataset.shardUrl, url))).arrayBuffer(),
+  );
+  const model = await buildModel(assignment.model, info, 0);
+  const engine = new TrainingEngine({
+    assignment,
+    dataset: decodeShard(shard, info),
+    model,
+    random,
+  });
+
+  let stopped = false;
+  let accepted = 0;
+  let failure: unknown;
+  let lastAccepted: UpdatePush | undefined;
+  let buffered = 0;
+  let seq = options.firstSeq ?? 0;
+  let latestVersion = 0;
+  let versionWaiter: (() => void) | undefined;
+  socket.on('version', (notice) => {
+    latestVersion = Math.max(latestVersion, notice.version);
+    versionWaiter?.();
+  });
+  socket.on('run-ended', () => {
+    stopped = true;
+    versionWaiter?.();
+  });
+  socket.on('disconnect', () => {
+    stopped = true;
+    versionWaiter?.();
+  });
+  // Set by socket events and stop(): read through a call, not narrowed away by the compiler.
+  const isStopped = (): boolean => stopped;
+  const waitForVersion = (after: number): Promise<void> =>
+    new Promise((resolve) => {
+      if (stopped || latestVersion > after) {
+        resolve();
+        return;
+      }
+      versionWaiter = () => {
+        if (stopped || latestVersion > after) {
+          versionWaiter = undefined;
+          resolve();
+        }
+      };
+    });
+
+  const pull = async (): Promise<void> => {
+    const weights = await socket.emitWithAck('pull', {
+      type: 'pull',
+      runId: assignment.runId,
+      ...(engine.version === undefined ? {} : { haveVersion: engine.version }),
+    });
+    if (weights.type === 'error' && weights.code === 'rate-limited' && !stopped) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await pull();
+      return;
+    }
+    if (weights.type !== 'weights') throw new Error(`pull refused: ${weights.message}`);
+    // socket.io hands binary attachments over as Buffers; the engine wants Uint8Array views.
+    applyWeightsMessage(engine, { ...weights, payload: new Uint8Array(weights.payload) });
+  };
+
+  const loop = (async () => {
+    await pull();
+    while (!isStopped() && accepted < (options.maxAccepted ?? Number.POSITIVE_INFINITY)) {
+      const update = await engine.computeUpdate(1);
+      const push: UpdatePush = {
+        type: 'update',
+        runId: assignment.runId,
+        seq: seq++,
+        baseVersion: update.baseVersion,
+        steps: update.steps,
+        samples: update.samples,
+        trainLoss: update.trainLoss,
+        computeMs: update.computeMs,
+        payload: attackPayload(update.payload, attack, random),
+      };
+      const ack = await socket.emitWithAck('update', push);
+      if (ack.type === 'ack') {
+        accepted += 1;
+        if (ack.status === 'buffered') buffered += 1;
+        lastAccepted = push;
+        if (ack.status === 'applied' && ack.weights) {
+          applyWeightsMessage(engine, {
+            ...ack.weights,
+            payload: new Uint8Array(ack.weights.payload),
+          });
+          continue;
+        }
+        if (ack.status === 'buffered') await waitForVersion(update.baseVersion);
+      } else if (ack.reason === 'rate-limited') {
+        // Too fast for the coordinator's limits: back off as the real worker does.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        continue;
+      } else if (ack.reason !== 'late' && ack.reason !== 'stale') {
+        throw new Error(`update refused: ${ack.reason} ${ack.message}`);
+      } else {
+        await waitForVersion(update.baseVersion);
+      }
+      if (!isStopped()) await pull();
+    }
+  })()
+    .catch((error: unknown) => {
+      // A diverged model (non-finite loss) ends this worker; leaving lets its round close.
+      if (!stopped) failure = error;
+    })
+    .finally(() => {
+      stopped = true;
+      socket.disconnect();
+    });
+
+  return {
+    workerId: welcome.workerId,
+    identity: { workerId: welcome.workerId, secret: welcome.secret },
+    get buffered() {
+      return buffered;
+    },
+    get nextSeq() {
+      return seq;
+    },
+    get lastAccepted() {
+      return lastAccepted;
+    },
+    done: loop,
+    get accepted() {
+      return accepted;
+    },
+    get running() {
+      return !stopped;
+    },
+    get failure() {
+      return failure;
+    },
+    async stop() {
+      stopped = true;
+      versionWaiter?.();
+      await loop;
+      socket.disconnect();
+      engine.dispose();
+    },
+  };
+}
