@@ -30,7 +30,7 @@ function config(name: string, aggregation: AggregationRule): RunConfigInput {
     seed: 3,
     dataset: { name: 'synthetic', shards: WORKERS },
     model: { kind: 'mlp', hiddenUnits: [32] },
-    training: { batchSize: 32, workerOptimizer: { kind: 'sgd', learningRate: 0.3 } },
+    training: { batchSize: 32, workerOptimizer: { kind: 'sgd', learningRate: 0.15 } },
     compression: { density: 0.1, errorFeedback: true },
     // Rounds close when all 8 reported (the deadline is never the reason): runs are comparable.
     schedule: { kind: 'sync', deadline: { minMs: 60_000, maxMs: 60_000 } },
@@ -52,11 +52,22 @@ async function finalAccuracy(
 ): Promise<number> {
   const name = `${aggregation.rule} ${attack.kind}`;
   const id = await coordinator.createRun(config(name, aggregation));
+  // All eight join before any trains: every round then holds all of them, so neither the
+  // join order nor a first round of two (where one attacker is half the batch) decides the result.
+  let startTraining = (): void => undefined;
+  const start = new Promise<void>((resolve) => {
+    startTraining = resolve;
+  });
   const workers = await Promise.all(
     Array.from({ length: WORKERS }, (_, i) =>
-      startSimWorker(coordinator.url, { seed: 100 + i, attack: i < ATTACKERS ? attack : CLEAN }),
+      startSimWorker(coordinator.url, {
+        seed: 100 + i,
+        attack: i < ATTACKERS ? attack : CLEAN,
+        start,
+      }),
     ),
   );
+  startTraining();
   try {
     // The run ends at its version limit, or every worker gave up on a diverged model.
     await waitFor(`${name} to end`, 600_000, async () => {

@@ -87,6 +87,8 @@ export async function startSimWorker(
     resume?: { workerId: string; secret: string };
     /** First seq to use (a resumed identity must go on above its last one). */
     firstSeq?: number;
+    /** Joins at once but trains only once this settles (so a test can start all its workers together). */
+    start?: Promise<void>;
   },
 ): Promise<SimWorker> {
   const attack = options.attack ?? { kind: 'none' };
@@ -164,6 +166,7 @@ export async function startSimWorker(
   };
 
   const loop = (async () => {
+    await options.start;
     await pull();
     while (!isStopped() && accepted < (options.maxAccepted ?? Number.POSITIVE_INFINITY)) {
       const update = await engine.computeUpdate(1);
