@@ -30,7 +30,7 @@ export { validateContributions } from './aggregate/contribution.js';
 export type { Contribution, ValidatedContributions } from './aggregate/contribution.js';
 export { STALENESS_DAMPINGS, stalenessWeight } from './aggregate/staleness.js';
 export type { StalenessDamping } from './aggregate/staleness.js';
-export { aggregateMean } from './aggregate/mean.js';
+export { aggregateMean, aggregateMeanSparse } from './aggregate/mean.js';
 export { aggregateNormClip } from './aggregate/norm-clip.js';
 export { aggregateTrimmedMean } from './aggregate/trimmed-mean.js';
 export { aggregateMedian } from './aggregate/median.js';

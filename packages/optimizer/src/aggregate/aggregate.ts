@@ -1,7 +1,7 @@
 import type { SparseVector } from '../sparse-vector.js';
 import { aggregateCenteredClip } from './centered-clip.js';
 import type { Contribution } from './contribution.js';
-import { aggregateMean } from './mean.js';
+import { aggregateMean, aggregateMeanSparse } from './mean.js';
 import { aggregateMedian } from './median.js';
 import { aggregateNormClip } from './norm-clip.js';
 import { aggregateNormFilter } from './norm-filter.js';
@@ -30,8 +30,9 @@ export const AGGREGATION_RULE_NAMES = [
 ] as const satisfies readonly AggregationRule['rule'][];
 
 /**
- * An aggregated update: dense (mean, norm-clip, centered-clip) or sparse on the
- * union of the inputs' supports (median, trimmed-mean). Tell them apart with
+ * An aggregated update: dense (norm-clip, centered-clip, a mean of dense-ish
+ * inputs) or sparse on the union of the inputs' supports (median, trimmed-mean,
+ * a mean of inputs storing under a quarter of P). Tell them apart with
  * `instanceof Float32Array`; server optimizers accept both.
  */
 export type AggregatedUpdate = Float32Array | SparseVector;
@@ -45,6 +46,17 @@ export interface AggregateOptions {
    * (the sliding window that gives an asynchronous, one-update batch a reference).
    */
   readonly recentNorms?: readonly number[];
+}
+
+/**
+ * Whether the inputs store fewer entries than a quarter of P in total: then a
+ * merge over their supports beats allocating and scanning a dense vector of P.
+ */
+function storesFewerThanAQuarter(contributions: readonly Contribution[]): boolean {
+  const parameterCount = contributions[0]?.update.length ?? 0;
+  let stored = 0;
+  for (const { update } of contributions) stored += update.indices.length;
+  return stored * 4 < parameterCount;
 }
 
 /**
@@ -65,7 +77,9 @@ export function aggregate(
 ): AggregatedUpdate {
   switch (rule.rule) {
     case 'mean':
-      return aggregateMean(contributions);
+      return storesFewerThanAQuarter(contributions)
+        ? aggregateMeanSparse(contributions)
+        : aggregateMean(contributions);
     case 'norm-clip':
       return aggregateNormClip(contributions, rule.maxNorm);
     case 'trimmed-mean':

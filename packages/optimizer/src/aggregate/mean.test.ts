@@ -8,7 +8,8 @@ import {
   unweighted,
   withPermutation,
 } from '../test-support/sparse-fixtures.js';
-import { aggregateMean } from './mean.js';
+import { aggregate } from './aggregate.js';
+import { aggregateMean, aggregateMeanSparse } from './mean.js';
 
 describe('aggregateMean', () => {
   it('averages sparse updates, untouched entries counting as 0', () => {
@@ -51,5 +52,48 @@ describe('aggregateMean', () => {
         },
       ),
     );
+  });
+});
+
+describe('aggregateMeanSparse', () => {
+  it('stores the mean on the union of the supports only', () => {
+    const mean = aggregateMeanSparse([
+      { update: sparse(6, [0, 2], [1, 3]) },
+      { update: sparse(6, [2, 3], [5, -2]) },
+    ]);
+    expect(Array.from(mean.indices)).toEqual([0, 2, 3]);
+    expect(Array.from(mean.values)).toEqual([0.5, 4, -1]);
+  });
+
+  it('equals the dense mean bit for bit, weights and rounding included', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            update: sparseVectorOf(12),
+            weight: fc.double({ min: 0.01, max: 1, noNaN: true }),
+          }),
+          { minLength: 1, maxLength: 7 },
+        ),
+        (contributions) => {
+          const dense = aggregateMean(contributions);
+          const sparseMean = aggregateMeanSparse(contributions);
+          const densified = new Float32Array(dense.length);
+          sparseMean.indices.forEach((index, j) => {
+            densified[index] = sparseMean.values[j];
+          });
+          // Compare bit patterns (the dense zero-filled accumulator turns -0 into 0; so does 0 + x).
+          const bits = (x: Float32Array) => Array.from(new Uint32Array(x.map((v) => v + 0).buffer));
+          expect(bits(densified)).toEqual(bits(dense));
+        },
+      ),
+    );
+  });
+
+  it('is what aggregate() returns for a mean of inputs storing under a quarter of P', () => {
+    const few = [{ update: sparse(100, [3, 50], [1, 2]) }];
+    expect(aggregate({ rule: 'mean' }, few)).not.toBeInstanceOf(Float32Array);
+    const many = [{ update: sparse(4, [0, 1, 2], [1, 2, 3]) }];
+    expect(aggregate({ rule: 'mean' }, many)).toBeInstanceOf(Float32Array);
   });
 });

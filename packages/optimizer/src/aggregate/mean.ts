@@ -1,6 +1,8 @@
+import type { SparseVector } from '../sparse-vector.js';
 import { validateContributions } from './contribution.js';
 import type { Contribution } from './contribution.js';
 import { divideToFloat32, scaledSum } from './scaled-sum.js';
+import { reduceOverUnion } from './union-coordinates.js';
 
 /**
  * Mean of the (weighted) updates: `(1/n) sum_i w_i x_i`, the plain averaging
@@ -15,4 +17,36 @@ import { divideToFloat32, scaledSum } from './scaled-sum.js';
 export function aggregateMean(contributions: readonly Contribution[]): Float32Array {
   const { parameterCount, weights } = validateContributions(contributions);
   return divideToFloat32(scaledSum(contributions, weights, parameterCount), contributions.length);
+}
+
+/**
+ * The same mean as {@link aggregateMean}, bit for bit on every coordinate, as a
+ * sparse vector on the union of the supports (zero elsewhere, as there):
+ * O(N log n) for N stored entries over n updates instead of O(P). This is what
+ * lets an asynchronous server apply one 1%-dense update to a model of a million
+ * parameters without touching the other 99% (DESIGN.md §4, asynchronous phase).
+ * Each coordinate is summed in binary64 in contribution order, as the dense
+ * scatter-add does, and rounded once to float32.
+ *
+ * @param contributions - non-empty, same dimension, finite (checked first).
+ * @returns the mean on the union of the inputs' stored coordinates.
+ * @throws {@link AggregationError} from {@link validateContributions}.
+ */
+export function aggregateMeanSparse(contributions: readonly Contribution[]): SparseVector {
+  const { parameterCount, weights } = validateContributions(contributions);
+  const order = new Uint32Array(contributions.length);
+  return reduceOverUnion(
+    contributions,
+    weights,
+    parameterCount,
+    (touched, count, total, sources) => {
+      if (count === 1) return touched[0] / total;
+      // The heap drains a coordinate's entries in heap order; sum them in contribution order.
+      for (let j = 0; j < count; j++) order[j] = j;
+      const byContribution = order.subarray(0, count).sort((a, b) => sources[a] - sources[b]);
+      let sum = 0;
+      for (const j of byContribution) sum += touched[j];
+      return sum / total;
+    },
+  );
 }

@@ -4,13 +4,15 @@ import type { Contribution } from './contribution.js';
 /**
  * Computes one output value per coordinate of the union of the updates'
  * supports. `touched[0 .. touchedCount)` holds `factors[i] * x_i[coordinate]`
- * for the updates that store that coordinate (in no particular order); the
- * other `total - touchedCount` updates hold an implicit 0 there.
+ * for the updates that store that coordinate (in no particular order), and
+ * `sources[j]` the index i of the update `touched[j]` came from; the other
+ * `total - touchedCount` updates hold an implicit 0 there.
  */
 export type CoordinateReducer = (
   touched: Float64Array,
   touchedCount: number,
   total: number,
+  sources: Uint32Array,
 ) => number;
 
 /**
@@ -61,6 +63,7 @@ export function reduceOverUnion(
   for (let start = (heapSize >> 1) - 1; start >= 0; start--) siftDown(start);
 
   const touched = new Float64Array(n);
+  const sources = new Uint32Array(n);
   const outIndices = new Uint32Array(storedTotal);
   const outValues = new Float32Array(storedTotal);
   let out = 0;
@@ -70,13 +73,14 @@ export function reduceOverUnion(
     // Each update stores a coordinate at most once, so this drains one entry per update holding it.
     while (heapSize > 0 && keyOf(heap[0]) === coordinate) {
       const c = heap[0];
+      sources[touchedCount] = c;
       touched[touchedCount++] = factors[c] * contributions[c].update.values[next[c]];
       next[c]++;
       if (next[c] === contributions[c].update.indices.length) heap[0] = heap[--heapSize];
       if (heapSize > 0) siftDown(0);
     }
     outIndices[out] = coordinate;
-    outValues[out] = reducer(touched, touchedCount, n);
+    outValues[out] = reducer(touched, touchedCount, n, sources);
     out++;
   }
   return {

@@ -1,0 +1,171 @@
+/**
+ * `pnpm bench` (full suite) and `pnpm --filter @vtrain/bench bench:quick`.
+ *
+ *   node dist/cli.js --suite full|quick [--only exp1,exp1b,exp1c,exp2,exp3,exp4,ingest,overhead,realtime] [--report-only]
+ *
+ * Runs the experiments, writes one JSON per experiment and regenerates the
+ * report from every JSON present (so `--only` refreshes part of it). The full
+ * suite writes `bench/results/*.json`, `docs/benchmarks.md` and
+ * `docs/benchmarks/*.svg`; the quick suite writes the same into the
+ * git-ignored `bench/results/tmp/quick/` so it never overwrites the committed
+ * report.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { SUITES } from './experiments/common.js';
+import {
+  compressionExperiment,
+  conditionsExperiment,
+  CROWDED_CONDITIONS,
+  scalingExperiment,
+  schedulesExperiment,
+  sparsificationExperiment,
+  type ExperimentPlan,
+} from './experiments/definitions.js';
+import { runGrid } from './experiments/grid.js';
+import type { IngestResult } from './ingest/ingest-types.js';
+import type { OverheadResult } from './overhead/overhead-types.js';
+import type { RealtimeResult } from './realtime/realtime-types.js';
+import { writeReport } from './report/write-report.js';
+import { readJson, writeJson, type ExperimentResult } from './results.js';
+import { TrainingData } from './sim/training-data.js';
+
+const SIMULATED = ['exp1', 'exp1b', 'exp1c', 'exp2', 'exp3', 'exp4'] as const;
+const OTHERS = ['ingest', 'overhead', 'realtime'] as const;
+type Part = (typeof SIMULATED)[number] | (typeof OTHERS)[number];
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function log(line: string): void {
+  console.log(line);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      suite: { type: 'string', default: 'full' },
+      only: { type: 'string' },
+      'report-only': { type: 'boolean', default: false },
+    },
+  });
+  const suiteName = values.suite === 'quick' ? 'quick' : 'full';
+  const scale = SUITES[suiteName];
+  const resultsDir =
+    suiteName === 'full'
+      ? path.join(repoRoot, 'bench', 'results')
+      : path.join(repoRoot, 'bench', 'results', 'tmp', 'quick');
+  const markdownFile =
+    suiteName === 'full'
+      ? path.join(repoRoot, 'docs', 'benchmarks.md')
+      : path.join(resultsDir, 'benchmarks.md');
+  const figureDir =
+    suiteName === 'full'
+      ? path.join(repoRoot, 'docs', 'benchmarks')
+      : path.join(resultsDir, 'figures');
+  const all: readonly Part[] = [...SIMULATED, ...OTHERS];
+  // The quick suite leaves out the real-time mode (minutes of wall clock that prove only an ordering).
+  const defaults: Part[] = suiteName === 'quick' ? all.filter((p) => p !== 'realtime') : [...all];
+  const parts: Part[] = values['report-only']
+    ? []
+    : values.only
+      ? values.only.split(',').filter((p): p is Part => (all as readonly string[]).includes(p))
+      : defaults;
+
+  const plans: Record<(typeof SIMULATED)[number], () => ExperimentPlan> = {
+    exp1: () => schedulesExperiment(scale),
+    exp1b: () => conditionsExperiment(scale),
+    exp1c: () => conditionsExperiment(scale, CROWDED_CONDITIONS, 'exp1c-crowded'),
+    exp2: () => sparsificationExperiment(scale),
+    exp3: () => scalingExperiment(scale),
+    exp4: () => compressionExperiment(scale),
+  };
+  const started = performance.now();
+  const simulated = parts.filter((p): p is (typeof SIMULATED)[number] =>
+    (SIMULATED as readonly string[]).includes(p),
+  );
+  if (simulated.length > 0) {
+    const data = await TrainingData.load(2000);
+    log(`backend ${data.backend}; suite ${suiteName}; seeds ${scale.seeds.join(', ')}`);
+    for (const part of simulated) {
+      const plan = plans[part]();
+      log(`${plan.id}: ${plan.title}`);
+      const partStarted = performance.now();
+      const groups = await runGrid(data, plan.plans, scale.seeds, log);
+      const result: ExperimentResult = {
+        id: plan.id,
+        title: plan.title,
+        suite: suiteName,
+        parameters: plan.parameters,
+        groups,
+        harnessSeconds: Math.round((performance.now() - partStarted) / 1000),
+      };
+      await writeJson(path.join(resultsDir, `${plan.id}.json`), result);
+      log(`${plan.id}: done in ${result.harnessSeconds} s`);
+    }
+  }
+  if (parts.includes('ingest')) {
+    const { runIngestBench } = await import('./ingest/ingest-bench.js');
+    const result = await runIngestBench(suiteName, log);
+    await writeJson(path.join(resultsDir, 'ingest.json'), result);
+  }
+  if (parts.includes('overhead')) {
+    const { runOverheadBench } = await import('./overhead/overhead-bench.js');
+    const result = await runOverheadBench(suiteName, log);
+    await writeJson(path.join(resultsDir, 'overhead.json'), result);
+  }
+
+  if (parts.includes('realtime')) {
+    const { runRealtimeBench } = await import('./realtime/realtime-bench.js');
+    const result = await runRealtimeBench(suiteName, log);
+    await writeJson(path.join(resultsDir, 'realtime.json'), result);
+  }
+
+  const read = (id: string): Promise<ExperimentResult | undefined> =>
+    readJson<ExperimentResult>(path.join(resultsDir, `${id}.json`));
+  const [
+    schedules,
+    spreadDelay,
+    crowded,
+    sparsification,
+    scaling,
+    compression,
+    ingest,
+    overhead,
+    realtime,
+  ] = await Promise.all([
+    read('exp1-schedules'),
+    read('exp1b-conditions'),
+    read('exp1c-crowded'),
+    read('exp2-sparsification'),
+    read('exp3-scaling'),
+    read('exp4-compression'),
+    readJson<IngestResult>(path.join(resultsDir, 'ingest.json')),
+    readJson<OverheadResult>(path.join(resultsDir, 'overhead.json')),
+    readJson<RealtimeResult>(path.join(resultsDir, 'realtime.json')),
+  ]);
+  const conditions =
+    spreadDelay && crowded
+      ? { ...spreadDelay, groups: [...spreadDelay.groups, ...crowded.groups] }
+      : (spreadDelay ?? crowded);
+  await writeReport(
+    {
+      suite: suiteName,
+      command: suiteName === 'full' ? 'pnpm bench' : 'pnpm --filter @vtrain/bench bench:quick',
+      ...(schedules ? { schedules } : {}),
+      ...(conditions ? { conditions } : {}),
+      ...(sparsification ? { sparsification } : {}),
+      ...(scaling ? { scaling } : {}),
+      ...(compression ? { compression } : {}),
+      ...(ingest ? { ingest } : {}),
+      ...(overhead ? { overhead } : {}),
+      ...(realtime ? { realtime } : {}),
+    },
+    { markdownFile, figureDir },
+  );
+  log(
+    `report: ${path.relative(repoRoot, markdownFile)} (${Math.round((performance.now() - started) / 1000)} s in all)`,
+  );
+}
+
+await main();

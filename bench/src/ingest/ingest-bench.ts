@@ -1,0 +1,198 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { startBenchCoordinator } from '../coordinator-client.js';
+import { startBareServer } from './bare-server.js';
+import { measureEngineCost } from './engine-cost.js';
+import type { IngestResult, IngestServerResult } from './ingest-types.js';
+import { ingestPayload } from './payloads.js';
+
+/** 784-1262-10 MLP: 1,003,300 parameters, the "1M" model of the issue. */
+const HIDDEN = 1262;
+const PARAMETERS = 784 * HIDDEN + HIDDEN + HIDDEN * 10 + 10;
+const DENSITY = 0.01;
+
+interface ClientCounts {
+  readonly applied: number;
+  readonly other: number;
+  readonly rejected: Record<string, number>;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Spawns the client processes and resolves once every one has connected its clients. */
+async function spawnClients(
+  url: string,
+  mode: 'coordinator' | 'bare',
+  processes: number,
+  perProcess: number,
+  indexSeed: string,
+): Promise<{
+  children: ChildProcessByStdio<Writable, Readable, null>[];
+  results: Promise<ClientCounts>[];
+}> {
+  const script = fileURLToPath(new URL('./client-process.js', import.meta.url));
+  const children: ChildProcessByStdio<Writable, Readable, null>[] = [];
+  const ready: Promise<void>[] = [];
+  const results: Promise<ClientCounts>[] = [];
+  for (let p = 0; p < processes; p++) {
+    const child = spawn(
+      process.execPath,
+      [
+        script,
+        url,
+        mode,
+        String(perProcess),
+        String(PARAMETERS),
+        String(DENSITY),
+        indexSeed,
+        String(p),
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    const lines = createInterface({ input: child.stdout });
+    let markReady: () => void = () => undefined;
+    ready.push(new Promise<void>((resolve) => (markReady = resolve)));
+    results.push(
+      new Promise<ClientCounts>((resolve, reject) => {
+        lines.on('line', (line) => {
+          if (line === 'ready') markReady();
+          else if (line.startsWith('{')) resolve(JSON.parse(line) as ClientCounts);
+        });
+        child.once('exit', (code) => {
+          if (code !== 0) reject(new Error(`ingest client ${p} exited with ${code}`));
+        });
+      }),
+    );
+    children.push(child);
+  }
+  await Promise.all(ready);
+  return { children, results };
+}
+
+async function measure(
+  url: string,
+  mode: 'coordinator' | 'bare',
+  processes: number,
+  perProcess: number,
+  seconds: number,
+  indexSeed: string,
+  log: (line: string) => void,
+): Promise<IngestServerResult & { rejected: Record<string, number> }> {
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  const { children, results } = await spawnClients(url, mode, processes, perProcess, indexSeed);
+  await sleep(1000);
+  global.gc?.();
+  const connected = process.memoryUsage().rss;
+  const start = Date.now() + 500;
+  const end = start + seconds * 1000;
+  for (const child of children) child.stdin.write(`go ${start} ${end}\n`);
+  let peak = connected;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 200);
+  const counts = await Promise.all(results);
+  clearInterval(sampler);
+  const applied = counts.reduce((sum, c) => sum + c.applied, 0);
+  const rejected: Record<string, number> = {};
+  for (const c of counts) {
+    for (const [reason, n] of Object.entries(c.rejected))
+      rejected[reason] = (rejected[reason] ?? 0) + n;
+  }
+  const clients = processes * perProcess;
+  const result = {
+    updatesPerSecond: applied / seconds,
+    rssBytes: peak,
+    memoryPerWorkerBytes: (connected - before) / clients,
+    rejected,
+  };
+  log(
+    `  ${mode} (${indexSeed === 'distinct' ? 'distinct' : 'shared'} indices): ${result.updatesPerSecond.toFixed(0)} updates/s, rejected ${JSON.stringify(rejected)}, ${((connected - before) / clients / 1024).toFixed(0)} KiB per connection`,
+  );
+  return result;
+}
+
+/**
+ * Coordinator ingest: the real coordinator (asynchronous run on a 1M-parameter
+ * MLP, staleness bound at its maximum so no update is refused for age) against
+ * a bare socket.io server, the same clients and pre-encoded payloads for both.
+ * Every client sends at the rate its acks allow, one update in flight, like a
+ * worker. Each applied ack of the coordinator carries the weights the worker
+ * needs (a patch of new values, or the dense weights when the patch would not
+ * be smaller), which is part of what is measured.
+ */
+export async function runIngestBench(
+  suite: string,
+  log: (line: string) => void,
+): Promise<IngestResult> {
+  const processes = 16;
+  const perProcess = 4;
+  const seconds = suite === 'quick' ? 5 : 10;
+  const payloadBytes = ingestPayload(PARAMETERS, DENSITY, 1).length;
+
+  const engineCost = measureEngineCost(PARAMETERS, HIDDEN, DENSITY);
+  log(
+    `  run engine alone: ${engineCost.submitMs.toFixed(1)} ms per submit, ${engineCost.patchMs.toFixed(1)} ms per ack patch list`,
+  );
+  const bareServer = await startBareServer(8 * 1024 * 1024);
+  let bare;
+  try {
+    bare = await measure(bareServer.url, 'bare', processes, perProcess, seconds, '1', log);
+  } finally {
+    await bareServer.close();
+  }
+
+  const server = await startBenchCoordinator();
+  let shared;
+  let distinct;
+  try {
+    await server.createRun({
+      name: 'ingest',
+      model: { kind: 'mlp', hiddenUnits: [HIDDEN] },
+      compression: { density: DENSITY, errorFeedback: true },
+      schedule: { kind: 'async', staleness: { maxStaleness: 100_000 } },
+      evaluation: { everyVersions: 1_000_000, testExamples: 500 },
+      checkpoint: { everyVersions: 1_000_000, everySeconds: 3600 },
+      stop: { maxSeconds: 3600 },
+    });
+    shared = await measure(
+      server.coordinator.url,
+      'coordinator',
+      processes,
+      perProcess,
+      seconds,
+      '1',
+      log,
+    );
+    distinct = await measure(
+      server.coordinator.url,
+      'coordinator',
+      processes,
+      perProcess,
+      seconds,
+      'distinct',
+      log,
+    );
+  } finally {
+    await server.close();
+  }
+  return {
+    clients: processes * perProcess,
+    processes,
+    parameterCount: PARAMETERS,
+    density: DENSITY,
+    payloadBytes,
+    seconds,
+    coordinator: shared,
+    bare,
+    ratio: shared.updatesPerSecond / bare.updatesPerSecond,
+    distinctIndices: distinct,
+    engineCost,
+    notes:
+      "Main figure: every client sends the same coordinates (one seeded index set), so the weights patch in each applied ack stays near k entries. With a distinct index set per client (the second coordinator row) the coordinates changed since a worker's base version quickly exceed the patch limit, and every ack carries the dense weights: that row shows the cost of the ack-with-weights design under unrelated updates. The server runs in the bench process (RSS is that process's; memory per worker is the RSS growth from connecting and saying hello, divided by the clients); clients and server share this machine's 2 cores.",
+  };
+}

@@ -1,0 +1,53 @@
+import * as tf from '@tensorflow/tfjs';
+import { buildMlp, DATASET_INFO, type Dataset } from '@vtrain/ml';
+
+/**
+ * The reference for the worker-overhead figure: the plainest tfjs training
+ * loop a researcher would write for the same model, batch and backend: one
+ * typed-array copy per batch into tensors, `optimizer.minimize`, a loss
+ * readback per step (as any loop that watches its loss does), nothing else.
+ *
+ * @returns samples per second over `seconds` after a short warm-up.
+ */
+export async function bareLoopSamplesPerSecond(
+  train: Dataset,
+  hiddenUnits: readonly number[],
+  batchSize: number,
+  seconds: number,
+): Promise<number> {
+  const model = buildMlp(hiddenUnits, DATASET_INFO.mnist, 1);
+  const optimizer = tf.train.sgd(0.1);
+  const pixels = new Float32Array(batchSize * 784);
+  const labels = new Int32Array(batchSize);
+  let next = 0;
+  const step = async (): Promise<void> => {
+    for (let b = 0; b < batchSize; b++) {
+      const i = next;
+      next = (next + 1) % train.count;
+      for (let p = 0; p < 784; p++) pixels[b * 784 + p] = train.images[i * 784 + p] / 255;
+      labels[b] = train.labels[i];
+    }
+    const xs = tf.tensor4d(pixels, [batchSize, 28, 28, 1]);
+    const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), 10));
+    const loss = optimizer.minimize(
+      () => tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(ys, model.apply(xs) as tf.Tensor),
+      true,
+    );
+    await loss?.data();
+    tf.dispose(loss ? [xs, ys, loss] : [xs, ys]);
+  };
+  try {
+    const warmUntil = performance.now() + 2000;
+    while (performance.now() < warmUntil) await step();
+    let steps = 0;
+    const started = performance.now();
+    while (performance.now() - started < seconds * 1000) {
+      await step();
+      steps++;
+    }
+    return (steps * batchSize) / ((performance.now() - started) / 1000);
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+}

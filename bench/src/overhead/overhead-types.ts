@@ -1,0 +1,7 @@
+/** `bench/results/overhead.json`. */
+export interface OverheadResult {
+  readonly description: string;
+  readonly bareSamplesPerSecond: number;
+  readonly workerSamplesPerSecond: number;
+  readonly ratio: number;
+}
