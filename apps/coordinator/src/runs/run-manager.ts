@@ -53,6 +53,8 @@ const METRICS_INTERVAL_MS = 2000;
  */
 export class RunManager {
   private readonly live = new Map<string, LiveRun>();
+  /** Runs being stopped: the final evaluation and checkpoint a second stop waits for. */
+  private readonly ending = new Map<string, Promise<void>>();
   private readonly now: () => number;
   private readonly log: (message: string) => void;
   private readonly housekeeping: ReturnType<typeof setInterval>;
@@ -243,7 +245,25 @@ export class RunManager {
   async stopRun(id: string, reason: RunEnded['reason'] = 'stopped'): Promise<boolean> {
     const run = this.live.get(id);
     if (!run) return false;
-    if (run.stopping) return true;
+    // A second stop (a researcher's, while the run ends by its own rule) answers once the run has ended.
+    const ending = this.ending.get(id);
+    if (ending) {
+      await ending;
+      return true;
+    }
+    if (run.stopping) return true; // the coordinator is closing: the run stays active for the next start
+    const ended = this.end(run, reason);
+    this.ending.set(id, ended);
+    try {
+      await ended;
+    } finally {
+      this.ending.delete(id);
+    }
+    return true;
+  }
+
+  private async end(run: LiveRun, reason: RunEnded['reason']): Promise<void> {
+    const id = run.id;
     run.stopping = true;
     clearTimeout(run.wakeTimer);
     this.deps.listener.runEnded(id, reason);
@@ -256,7 +276,6 @@ export class RunManager {
     this.live.delete(id);
     this.deps.listener.runStatus(this.summary(run.stored));
     this.log(`run ${id} ${status} (${reason}) at version ${run.engine.version}`);
-    return true;
   }
 
   /** Final checkpoints of every live run; the runs stay active and resume at next start. */
