@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { freePort, killHard, spawnCoordinator } from '@vtrain/coordinator/coordinator-process';
 import type { RunSummary } from '@vtrain/protocol';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,63 +17,11 @@ import { WEB_ROOT, waitFor } from './support/coordinator.js';
  * and trains on.
  */
 
-const COORDINATOR_MAIN = fileURLToPath(new URL('../../coordinator/dist/main.js', import.meta.url));
 const TOKEN = 'restart-token';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
-}
-
-async function startCoordinatorProcess(port: number, dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [COORDINATOR_MAIN, '--no-demo'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      COORDINATOR_TOKEN: TOKEN,
-      WEB_ROOT,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (output.includes('listening on')) {
-        child.stdout.off('data', onData);
-        child.stdout.resume();
-        resolve();
-      }
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code) => {
-      reject(new Error(`coordinator exited with ${code} before listening:\n${output}`));
-    });
-  });
-  return child;
-}
-
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve();
-      return;
-    }
-    child.once('exit', () => {
-      resolve();
-    });
-    child.kill('SIGKILL');
-  });
+/** The coordinator as its own process, serving the built pages, on `port` and `dataDir`. */
+function startCoordinatorProcess(port: number, dataDir: string): Promise<ChildProcess> {
+  return spawnCoordinator({ port, dataDir, token: TOKEN, webRoot: WEB_ROOT });
 }
 
 let browser: Browser;

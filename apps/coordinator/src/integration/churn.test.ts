@@ -1,7 +1,7 @@
 import { useFastestNodeBackend } from '@vtrain/ml/node';
 import type { RunConfigInput, UpdatePush } from '@vtrain/protocol';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { seededRandom } from './fuzz-messages.js';
+import { mulberry32 } from '@vtrain/optimizer';
 import { TestCoordinator, waitFor } from './harness.js';
 import { HELLO, connectRawWorker } from './raw-worker.js';
 import { startSimWorker, type SimWorker } from './sim-worker.js';
@@ -81,7 +81,7 @@ describe('churn', () => {
       onTestFinished(async () => {
         await coordinator.api(`/api/runs/${id}/stop`, { method: 'POST' });
       });
-      const random = seededRandom(5);
+      const random = mulberry32(5);
       let accepted = 0;
       let sessions = 0;
       let replays = 0;

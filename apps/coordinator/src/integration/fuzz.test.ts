@@ -5,7 +5,8 @@ import {
   type UpdatePush,
 } from '@vtrain/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fuzzMessage, seededRandom, type FuzzContext, type FuzzMessage } from './fuzz-messages.js';
+import { mulberry32 } from '@vtrain/optimizer';
+import { fuzzMessage, type FuzzContext, type FuzzMessage } from './fuzz-messages.js';
 import { TestCoordinator } from './harness.js';
 import { HELLO, connectRawWorker, sparsePayload, type RawSocket } from './raw-worker.js';
 
@@ -87,7 +88,7 @@ async function joinedWorker(url: string): Promise<{ socket: RawSocket; runId: st
 
 /** The honest worker's updates: fixed, so two runs given them end with the same weights. */
 function honestPayloads(parameterCount: number, k: number): Uint8Array[] {
-  const random = seededRandom(99);
+  const random = mulberry32(99);
   return Array.from({ length: HONEST_UPDATES }, () => {
     const indices = new Set<number>();
     while (indices.size < k) indices.add(Math.floor(random() * parameterCount));
@@ -173,7 +174,7 @@ describe('fuzzing the worker namespace', () => {
       const unexpected: string[] = [];
 
       const lane = async (seed: number): Promise<void> => {
-        const random = seededRandom(seed);
+        const random = mulberry32(seed);
         let socket = (await joinedWorker(coordinator.url)).socket;
         for (let i = 0; i < MESSAGES_PER_LANE; i++) {
           if (!socket.connected) socket = (await joinedWorker(coordinator.url)).socket;

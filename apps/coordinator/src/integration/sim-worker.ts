@@ -6,7 +6,7 @@ import {
   type UpdatePush,
 } from '@vtrain/protocol';
 import { TrainingEngine, applyWeightsMessage } from '@vtrain/worker';
-import { seededRandom } from './fuzz-messages.js';
+import { mulberry32 } from '@vtrain/optimizer';
 import { HELLO, connectRawWorker, type RawSocket } from './raw-worker.js';
 
 /*
@@ -92,7 +92,7 @@ export async function startSimWorker(
   },
 ): Promise<SimWorker> {
   const attack = options.attack ?? { kind: 'none' };
-  const random = seededRandom(options.seed);
+  const random = mulberry32(options.seed);
   const socket: RawSocket = await connectRawWorker(url);
   const welcome = await socket.emitWithAck('hello', {
     ...HELLO,
