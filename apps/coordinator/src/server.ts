@@ -10,7 +10,12 @@ import { RunExports } from './runs/run-exports.js';
 import { buildHttpApp } from './http/http-app.js';
 import { originPolicy } from './http/origin-policy.js';
 import { attachDashboardNamespace, dashboardRoom } from './net/dashboard-namespace.js';
-import { attachWorkerNamespace, endRunForWorkers, runRoom } from './net/worker-namespace.js';
+import {
+  attachWorkerNamespace,
+  endRunForWorkers,
+  notifyWaitingWorkers,
+  runRoom,
+} from './net/worker-namespace.js';
 import { WorkerIdentities } from './net/worker-identities.js';
 import { RunManager, type RunListener } from './runs/run-manager.js';
 import { DatasetCache } from './runs/run-setup.js';
@@ -109,8 +114,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const workers = attachWorkerNamespace(io, manager, new WorkerIdentities(store));
   const dashboards = attachDashboardNamespace(io, manager, token);
   notices.listener = {
-    version: (runId, version) =>
-      workers.to(runRoom(runId)).emit('version', { type: 'version', runId, version }),
+    version: (runId, version) => {
+      notifyWaitingWorkers(workers, runId, version);
+    },
     phase: (runId, phase) =>
       workers.to(runRoom(runId)).emit('phase', {
         type: 'phase',

@@ -221,7 +221,11 @@ export const PhaseNoticeSchema = z.strictObject({
 });
 export type PhaseNotice = z.output<typeof PhaseNoticeSchema>;
 
-/** The global model moved to `version`: buffered workers may pull and continue. */
+/**
+ * The global model moved to `version`: buffered workers may pull and continue.
+ * Sent once to each worker waiting on a `buffered` ack, not to the whole run
+ * (asynchronous workers learn the version from their own acks).
+ */
 export const VersionNoticeSchema = z.strictObject({
   type: z.literal('version'),
   runId: id(),

@@ -192,6 +192,54 @@ describe('coordinator', () => {
     }
   });
 
+  it('sends version notices only to workers waiting on a buffered update, once per wait', async () => {
+    const id = await coordinator.createRun(
+      synthetic({ kind: 'sync', deadline: { minMs: 30_000, maxMs: 60_000 } }),
+    );
+    const first = await connectRawWorker(coordinator.url);
+    const second = await connectRawWorker(coordinator.url);
+    try {
+      const parameterCount = (await hello(first)).assignment?.parameterCount ?? 0;
+      await hello(second);
+      const heard = { first: [] as number[], second: [] as number[] };
+      first.on('version', (notice) => heard.first.push(notice.version));
+      second.on('version', (notice) => heard.second.push(notice.version));
+      const send = (socket: RawSocket, seq: number, baseVersion: number) =>
+        socket.emitWithAck('update', {
+          type: 'update',
+          runId: id,
+          seq,
+          baseVersion,
+          steps: 1,
+          samples: 32,
+          trainLoss: 2,
+          computeMs: 5,
+          payload: sparsePayload(parameterCount, [[seq, 0.5]]),
+        });
+      // Round 1: the first waits, the second closes the round and learns the version from its ack.
+      expect(await send(first, 0, 0)).toMatchObject({ status: 'buffered' });
+      expect(await send(second, 0, 0)).toMatchObject({ status: 'applied', version: 1 });
+      await waitFor('the notice of version 1', 10_000, () =>
+        Promise.resolve(heard.first.length > 0 ? true : undefined),
+      );
+      // Round 2, the other way round.
+      expect(await send(second, 1, 1)).toMatchObject({ status: 'buffered' });
+      expect(await send(first, 1, 1)).toMatchObject({ status: 'applied', version: 2 });
+      await waitFor('the notice of version 2', 10_000, () =>
+        Promise.resolve(heard.second.length > 0 ? true : undefined),
+      );
+      // A ping round trip on each socket: any further notice would have arrived before it.
+      await Promise.all(
+        [first, second].map((socket) => socket.emitWithAck('pull', { type: 'pull', runId: id })),
+      );
+      expect(heard).toEqual({ first: [1], second: [2] });
+    } finally {
+      first.disconnect();
+      second.disconnect();
+      await coordinator.api(`/api/runs/${id}/stop`, { method: 'POST' });
+    }
+  });
+
   it('resumes a run after a restart with its version and metrics intact', async () => {
     const id = await coordinator.createRun(synthetic({ kind: 'async' }));
     const workers = spawnWorkers(coordinator.url, 2);

@@ -6,7 +6,6 @@ import type { MetricsPoint, RunConfigInput, RunSummary } from '@vtrain/protocol'
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, killHard, spawnCoordinator } from './coordinator-process.js';
 import { spawnWorkers, stopWorkers, waitFor } from './harness.js';
-import { HELLO, connectRawWorker } from './raw-worker.js';
 
 /*
  * SIGKILL the coordinator process mid-run and start it again on the same port
@@ -59,22 +58,15 @@ describe('coordinator crash (SIGKILL) and restart', () => {
     const workers = spawnWorkers(url, 2);
     cleanup.push(() => stopWorkers(workers));
 
-    // A watcher hears every version notice: the newest one heard before the kill is a
-    // lower bound on the version the killed process had reached.
-    const watcher = await connectRawWorker(url);
-    await watcher.emitWithAck('hello', HELLO);
-    let heard = 0;
-    watcher.on('version', (notice) => {
-      heard = Math.max(heard, notice.version);
-    });
+    const version = async (): Promise<number> => (await api<RunSummary>(`/api/runs/${id}`)).version;
     const killAt = 3 * CHECKPOINT_EVERY + 7; // between two checkpoints
-    await waitFor(`version ${killAt}`, 120_000, () =>
-      Promise.resolve(heard >= killAt ? true : undefined),
+    await waitFor(`version ${killAt}`, 120_000, async () =>
+      (await version()) >= killAt ? true : undefined,
     );
     const metricsBefore = await api<MetricsPoint[]>(`/api/runs/${id}/metrics`);
+    // Read just before the kill: a lower bound on the version the killed process had reached.
+    const versionAtKill = await version();
     await killHard(coordinator);
-    const versionAtKill = heard;
-    watcher.disconnect();
 
     coordinator = await spawnCoordinator({ port, dataDir, token: TOKEN });
     const resumed = await api<RunSummary>(`/api/runs/${id}`);
@@ -95,7 +87,7 @@ describe('coordinator crash (SIGKILL) and restart', () => {
     // The same worker processes reconnect (jittered backoff) and train on past the crash point.
     const target = versionAtKill + 2 * CHECKPOINT_EVERY;
     await waitFor(`version ${target} after the restart`, 120_000, async () =>
-      (await api<RunSummary>(`/api/runs/${id}`)).version >= target ? true : undefined,
+      (await version()) >= target ? true : undefined,
     );
     // Both come back (each on its own jittered backoff, so not necessarily together).
     await waitFor('both workers back', 60_000, async () =>

@@ -53,6 +53,16 @@ export function runRoom(runId: string): string {
   return `run:${runId}`;
 }
 
+/**
+ * The workers of a run holding a `buffered` ack, waiting for the next version.
+ * Version notices go only to them: a broadcast to the whole run would cost one
+ * message per worker per applied update, most of them to asynchronous workers
+ * that learn the version from their own acks.
+ */
+function waitingRoom(runId: string): string {
+  return `waiting:${runId}`;
+}
+
 interface Connection {
   workerId?: string;
   run?: LiveRun;
@@ -287,6 +297,8 @@ export function attachWorkerNamespace(
         const weights = weightsMessage(run, update.baseVersion);
         manager.countBytesOut(run, weights.payload.byteLength);
         reply.weights = weights;
+      } else {
+        void socket.join(waitingRoom(run.id));
       }
       ack(reply);
     }
@@ -303,6 +315,7 @@ function leaveRun(connection: Connection, socket: WorkerSocket, manager: RunMana
   if (connection.run && connection.workerId !== undefined) {
     manager.leave(connection.run, connection.workerId);
     void socket.leave(runRoom(connection.run.id));
+    void socket.leave(waitingRoom(connection.run.id));
   }
   connection.run = undefined;
 }
@@ -310,4 +323,15 @@ function leaveRun(connection: Connection, socket: WorkerSocket, manager: RunMana
 /** Drops every connection's membership in a run that ended (they will say hello again). */
 export function endRunForWorkers(namespace: WorkerNamespace, runId: string): void {
   namespace.in(runRoom(runId)).socketsLeave(runRoom(runId));
+  namespace.in(waitingRoom(runId)).socketsLeave(waitingRoom(runId));
+}
+
+/** Tells the workers waiting on a buffered update that the model moved; each wait is answered once. */
+export function notifyWaitingWorkers(
+  namespace: WorkerNamespace,
+  runId: string,
+  version: number,
+): void {
+  namespace.to(waitingRoom(runId)).emit('version', { type: 'version', runId, version });
+  namespace.in(waitingRoom(runId)).socketsLeave(waitingRoom(runId));
 }
