@@ -17,8 +17,9 @@ export function weightsMessage(run: LiveRun, haveVersion: number | undefined): W
     const maxEntries = Math.floor((engine.parameterCount * 4) / PATCH_BYTES_PER_ENTRY);
     const changed = engine.changedSince(haveVersion, maxEntries);
     if (changed) {
+      const weights = engine.weights;
       const values = new Float32Array(changed.length);
-      for (let i = 0; i < changed.length; i++) values[i] = engine.weights[changed[i] ?? 0] ?? 0;
+      for (let i = 0; i < changed.length; i++) values[i] = weights[changed[i] ?? 0] ?? 0;
       const payload = encodeSparseUpdate(
         { length: engine.parameterCount, indices: changed, values },
         { valueFormat: 'f32' },

@@ -1,5 +1,6 @@
-/** Marks the end of the recency list. */
-const NONE = -1;
+/** A coordinate that never changed (or was forgotten). */
+const NEVER = -1;
+const EMPTY = new Uint32Array(0);
 
 /**
  * Which coordinates of the global model changed since a recent version, so a
@@ -9,22 +10,26 @@ const NONE = -1;
  * answered for; older workers, and versions that changed every coordinate (a
  * momentum or Adam step), get the full weights.
  *
- * Every coordinate that ever changed sits in one list ordered by the version
- * of its last change, newest first (a doubly linked list over the coordinate
- * indices). Recording a version moves its k coordinates to the front, O(k);
- * the coordinates changed since v are the front of the list down to the first
- * one last changed at or before v, O(answer). With many asynchronous workers a
- * worker's base is many versions back, and a union of one index list per
- * version would cost O(versions x k) per acknowledgement instead.
+ * Each remembered version keeps a bucket: the sorted coordinates whose last
+ * change it is. Recording a version makes its changed coordinates its bucket
+ * and marks them gone from their previous buckets (the version of each
+ * coordinate's last change decides, so stale entries are skipped); a bucket
+ * with more stale entries than live ones is compacted, so buckets never hold
+ * more than twice their live entries. The coordinates changed since v are the
+ * live entries of the buckets after v: O(answer) per acknowledgement, however
+ * many versions back the worker's base is, where a union of one index list
+ * per version would cost O(versions x k). Everything is read and written in
+ * index order (no linked structure to chase): this is the hot loop of ingest.
  */
 export class PatchHistory {
-  /** Version of each coordinate's last change; meaningful only where `listed`. */
+  /** Version of each coordinate's last change, NEVER where none is remembered. */
   private readonly lastChanged: Float64Array;
-  private readonly listed: Uint8Array;
-  /** Neighbours in the recency list: `older[i]` changed before i, `newer[i]` after. */
-  private readonly older: Int32Array;
-  private readonly newer: Int32Array;
-  private newest = NONE;
+  /** Per remembered version v, at `v % capacity`: its bucket, its live entries, and v. */
+  private readonly buckets: Uint32Array[];
+  private readonly liveCount: Uint32Array;
+  private readonly bucketVersion: Float64Array;
+  /** The version whose recording last took entries from a bucket (each is compacted once per recording). */
+  private readonly shrunkAt: Float64Array;
   /** The latest recorded version and the oldest one a query may start after (minus one). */
   private latestVersion: number;
   private firstVersion: number;
@@ -36,10 +41,11 @@ export class PatchHistory {
     private readonly capacity: number,
     currentVersion: number,
   ) {
-    this.lastChanged = new Float64Array(parameterCount);
-    this.listed = new Uint8Array(parameterCount);
-    this.older = new Int32Array(parameterCount).fill(NONE);
-    this.newer = new Int32Array(parameterCount).fill(NONE);
+    this.lastChanged = new Float64Array(parameterCount).fill(NEVER);
+    this.buckets = Array.from({ length: capacity }, () => EMPTY);
+    this.liveCount = new Uint32Array(capacity);
+    this.bucketVersion = new Float64Array(capacity).fill(NEVER);
+    this.shrunkAt = new Float64Array(capacity).fill(NEVER);
     this.latestVersion = currentVersion;
     this.firstVersion = currentVersion + 1;
   }
@@ -53,14 +59,35 @@ export class PatchHistory {
     }
     this.latestVersion = version;
     this.firstVersion = Math.max(this.firstVersion, version - this.capacity + 1);
+    const slot = version % this.capacity;
+    // The slot held version - capacity, no longer remembered.
+    this.buckets[slot] = EMPTY;
+    this.liveCount[slot] = 0;
+    this.bucketVersion[slot] = version;
     if (changedIndices === null) {
       this.everythingChangedAt = version;
       return;
     }
+    const { lastChanged, liveCount } = this;
+    const oldest = version - this.capacity;
+    const shrunk: number[] = [];
     for (const index of changedIndices) {
-      this.moveToFront(index);
-      this.lastChanged[index] = version;
+      const last = lastChanged[index] ?? NEVER;
+      if (last > oldest) {
+        // last is within capacity versions back: its slot by subtraction (a float % is slow here).
+        const back = slot - (version - last);
+        const lastSlot = back < 0 ? back + this.capacity : back;
+        liveCount[lastSlot] = (liveCount[lastSlot] ?? 1) - 1;
+        if (this.shrunkAt[lastSlot] !== version) {
+          this.shrunkAt[lastSlot] = version;
+          shrunk.push(lastSlot);
+        }
+      }
+      lastChanged[index] = version;
     }
+    this.buckets[slot] = sortedCopy(changedIndices);
+    liveCount[slot] = changedIndices.length;
+    for (const lastSlot of shrunk) this.compactIfSparse(lastSlot);
   }
 
   /**
@@ -74,38 +101,57 @@ export class PatchHistory {
     if (this.everythingChangedAt !== undefined && fromVersion < this.everythingChangedAt) {
       return undefined;
     }
-    const changed: number[] = [];
-    for (let i = this.newest; i !== NONE; i = this.olderThan(i)) {
-      if ((this.lastChanged[i] ?? fromVersion) <= fromVersion) break;
-      changed.push(i);
-      if (changed.length >= maxEntries) return undefined;
+    let count = 0;
+    for (let v = fromVersion + 1; v <= this.latestVersion; v++) {
+      count += this.liveCount[v % this.capacity] ?? 0;
     }
-    return Uint32Array.from(changed).sort();
+    if (count >= maxEntries) return undefined;
+    const changed = new Uint32Array(count);
+    let filled = 0;
+    let bucketsUsed = 0;
+    for (let v = fromVersion + 1; v <= this.latestVersion; v++) {
+      const before = filled;
+      filled = this.copyLive(v % this.capacity, changed, filled);
+      if (filled > before) bucketsUsed++;
+    }
+    // One bucket is sorted already; entries of several interleave.
+    return bucketsUsed > 1 ? changed.sort() : changed;
   }
 
-  private olderThan(index: number): number {
-    return this.older[index] ?? NONE;
+  /** Copies the live entries of a bucket into `out` from `at`; returns the next free position. */
+  private copyLive(slot: number, out: Uint32Array, at: number): number {
+    const bucket = this.buckets[slot] ?? EMPTY;
+    const version = this.bucketVersion[slot];
+    const lastChanged = this.lastChanged;
+    let next = at;
+    for (const index of bucket) if (lastChanged[index] === version) out[next++] = index;
+    return next;
   }
 
-  private moveToFront(index: number): void {
-    if (this.listed[index] === 1) {
-      if (this.newest === index) return;
-      // Unlink: a listed coordinate that is not the newest has a newer neighbour.
-      const older = this.olderThan(index);
-      const newer = this.newer[index] ?? NONE;
-      this.older[newer] = older;
-      if (older !== NONE) this.newer[older] = newer;
-    }
-    this.listed[index] = 1;
-    this.newer[index] = NONE;
-    this.older[index] = this.newest;
-    if (this.newest !== NONE) this.newer[this.newest] = index;
-    this.newest = index;
+  /** Drops a bucket's stale entries once they outnumber the live ones (amortised O(1) per change). */
+  private compactIfSparse(slot: number): void {
+    const bucket = this.buckets[slot] ?? EMPTY;
+    const live = this.liveCount[slot] ?? 0;
+    if (live * 2 >= bucket.length) return;
+    const kept = live === 0 ? EMPTY : new Uint32Array(live);
+    if (live > 0) this.copyLive(slot, kept, 0);
+    this.buckets[slot] = kept;
   }
 
   private forget(): void {
-    for (let i = this.newest; i !== NONE; i = this.olderThan(i)) this.listed[i] = 0;
-    this.newest = NONE;
+    this.lastChanged.fill(NEVER);
+    this.buckets.fill(EMPTY);
+    this.liveCount.fill(0);
+    this.bucketVersion.fill(NEVER);
     this.everythingChangedAt = undefined;
   }
+}
+
+/** The indices in increasing order (a step's changed indices usually are already). */
+function sortedCopy(indices: Uint32Array): Uint32Array {
+  const copy = indices.slice();
+  for (let i = 1; i < copy.length; i++) {
+    if ((copy[i] ?? 0) < (copy[i - 1] ?? 0)) return copy.sort();
+  }
+  return copy;
 }

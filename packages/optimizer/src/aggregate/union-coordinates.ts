@@ -36,6 +36,7 @@ export function reduceOverUnion(
   reducer: CoordinateReducer,
 ): SparseVector {
   const n = contributions.length;
+  if (n === 1) return reduceSingle(contributions[0], factors[0], parameterCount, reducer);
   const next = new Uint32Array(n);
   const heap = new Uint32Array(n);
   let heapSize = 0;
@@ -88,4 +89,27 @@ export function reduceOverUnion(
     indices: outIndices.slice(0, out),
     values: outValues.slice(0, out),
   };
+}
+
+/**
+ * The one-update case of {@link reduceOverUnion} (an asynchronous step): the
+ * union is the update's own support, already sorted, so there is nothing to
+ * merge. Same values as the heap path, which would call the reducer the same
+ * way on each coordinate.
+ */
+function reduceSingle(
+  contribution: Contribution,
+  factor: number,
+  parameterCount: number,
+  reducer: CoordinateReducer,
+): SparseVector {
+  const { indices, values } = contribution.update;
+  const touched = new Float64Array(1);
+  const sources = new Uint32Array(1);
+  const outValues = new Float32Array(indices.length);
+  for (let j = 0; j < indices.length; j++) {
+    touched[0] = factor * values[j];
+    outValues[j] = reducer(touched, 1, 1, sources);
+  }
+  return { length: parameterCount, indices: indices.slice(), values: outValues };
 }
