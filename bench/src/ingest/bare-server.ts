@@ -7,10 +7,14 @@ import { Server } from 'socket.io';
  * The reference of the ingest figure: a socket.io server with the
  * coordinator's transport settings that receives the same update messages and
  * only acknowledges them (no validation, decoding or model), so the ratio
- * isolates what the coordinator's own work costs.
+ * isolates what the coordinator's own work costs. With `ackPatch`, each ack
+ * also carries those bytes where an applied coordinator ack carries its weights
+ * patch (the same shape, a prepared buffer): what answering with weights costs
+ * the transport alone.
  */
 export async function startBareServer(
   maxHttpBufferSize: number,
+  ackPatch?: Uint8Array,
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const http = createServer();
   const io = new Server(http, { maxHttpBufferSize, serveClient: false });
@@ -18,7 +22,15 @@ export async function startBareServer(
   io.of(WORKER_NAMESPACE).on('connection', (socket) => {
     socket.on('update', (message: { seq: number }, ack: (reply: unknown) => void) => {
       version++;
-      ack({ type: 'ack', seq: message.seq, status: 'applied', version, staleness: 0 });
+      const weights = ackPatch && {
+        type: 'weights',
+        runId: 'bare',
+        version,
+        encoding: 'sparse-patch',
+        fromVersion: version - 1,
+        payload: ackPatch,
+      };
+      ack({ type: 'ack', seq: message.seq, status: 'applied', version, staleness: 0, weights });
     });
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

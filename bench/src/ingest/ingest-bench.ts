@@ -73,7 +73,22 @@ async function spawnClients(
   return { children, results };
 }
 
+/**
+ * One client with one connection says hello and leaves, so what the run sets
+ * up on first use (shard encoding, buffers) is not counted as per-worker memory.
+ */
+async function warmUp(url: string): Promise<void> {
+  const { children, results } = await spawnClients(url, 'coordinator', 1, 1, '1');
+  for (const result of results) result.catch(() => undefined); // killed on purpose
+  for (const child of children) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill();
+    await exited;
+  }
+}
+
 async function measure(
+  label: string,
   url: string,
   mode: 'coordinator' | 'bare',
   processes: number,
@@ -111,7 +126,7 @@ async function measure(
     rejected,
   };
   log(
-    `  ${mode} (${indexSeed === 'distinct' ? 'distinct' : 'shared'} indices): ${result.updatesPerSecond.toFixed(0)} updates/s, rejected ${JSON.stringify(rejected)}, ${((connected - before) / clients / 1024).toFixed(0)} KiB per connection`,
+    `  ${label}: ${result.updatesPerSecond.toFixed(0)} updates/s, rejected ${JSON.stringify(rejected)}, ${((connected - before) / clients / 1024).toFixed(0)} KiB per connection`,
   );
   return result;
 }
@@ -138,12 +153,20 @@ export async function runIngestBench(
   log(
     `  run engine alone: ${engineCost.submitMs.toFixed(1)} ms per submit, ${engineCost.patchMs.toFixed(1)} ms per ack patch list`,
   );
-  const bareServer = await startBareServer(8 * 1024 * 1024);
-  let bare;
-  try {
-    bare = await measure(bareServer.url, 'bare', processes, perProcess, seconds, '1', log);
-  } finally {
-    await bareServer.close();
+  const bare = await measureBare('bare, receive only', undefined);
+  // An applied ack with shared indices carries a patch of k entries: as many bytes as the update.
+  const bareWithPatch = await measureBare(
+    'bare, acks carrying a patch-sized payload',
+    ingestPayload(PARAMETERS, DENSITY, 1),
+  );
+
+  async function measureBare(label: string, ackPatch: Uint8Array | undefined) {
+    const bareServer = await startBareServer(8 * 1024 * 1024, ackPatch);
+    try {
+      return await measure(label, bareServer.url, 'bare', processes, perProcess, seconds, '1', log);
+    } finally {
+      await bareServer.close();
+    }
   }
 
   const server = await startBenchCoordinator();
@@ -159,7 +182,9 @@ export async function runIngestBench(
       checkpoint: { everyVersions: 1_000_000, everySeconds: 3600 },
       stop: { maxSeconds: 3600 },
     });
+    await warmUp(server.coordinator.url);
     shared = await measure(
+      'coordinator (shared indices)',
       server.coordinator.url,
       'coordinator',
       processes,
@@ -169,6 +194,7 @@ export async function runIngestBench(
       log,
     );
     distinct = await measure(
+      'coordinator (distinct indices)',
       server.coordinator.url,
       'coordinator',
       processes,
@@ -190,9 +216,11 @@ export async function runIngestBench(
     coordinator: shared,
     bare,
     ratio: shared.updatesPerSecond / bare.updatesPerSecond,
+    bareWithPatch,
+    ratioToBareWithPatch: shared.updatesPerSecond / bareWithPatch.updatesPerSecond,
     distinctIndices: distinct,
     engineCost,
     notes:
-      "Main figure: every client sends the same coordinates (one seeded index set), so the weights patch in each applied ack stays near k entries. With a distinct index set per client (the second coordinator row) the coordinates changed since a worker's base version quickly exceed the patch limit, and every ack carries the dense weights: that row shows the cost of the ack-with-weights design under unrelated updates. The server runs in the bench process (RSS is that process's; memory per worker is the RSS growth from connecting and saying hello, divided by the clients); clients and server share this machine's 2 cores.",
+      "Main figure: every client sends the same coordinates (one seeded index set), so the weights patch in each applied ack stays near k entries. With a distinct index set per client (the second coordinator row) the coordinates changed since a worker's base version quickly exceed the patch limit, and every ack carries the dense weights: that row shows the cost of the ack-with-weights design under unrelated updates. The server runs in the bench process (RSS is that process's; memory per worker is the RSS growth from connecting and saying hello, divided by the clients, after one client has said hello and left so that the run's first-use set-up is not counted); clients and server share this machine's 2 cores.",
   };
 }

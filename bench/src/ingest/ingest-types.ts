@@ -22,6 +22,9 @@ export interface IngestResult {
   /** The coordinator again, each client sending its own index set (acks then carry dense weights). */
   readonly distinctIndices: IngestServerResult;
   readonly ratio: number;
+  /** The bare server again, each ack carrying a payload the size of the coordinator's patch. */
+  readonly bareWithPatch?: IngestServerResult;
+  readonly ratioToBareWithPatch?: number;
   /** The run engine timed alone on the same model and payload (no sockets). */
   readonly engineCost: EngineCost;
   readonly notes: string;
