@@ -25,6 +25,9 @@ export const SPARSE_UPDATE_VERSION = 1;
 /** Fixed header: magic (1) + version (1) + value format (1) + P (4) + count (4) = 11 bytes. */
 export const SPARSE_UPDATE_HEADER_BYTES = 11;
 
+/** Whether this host stores a float32 in the wire's byte order (little-endian); nearly all do. */
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 /** Value-format byte on the wire: 0 = IEEE binary32, 1 = IEEE binary16. */
 export const SPARSE_VALUE_FORMAT_CODES = { f32: 0, f16: 1 } as const;
 
@@ -127,6 +130,7 @@ export function encodeSparseUpdate(vector: SparseVector, options: SparseEncodeOp
   if (values.length !== count) {
     throw new CodecError('count-mismatch', `${count} indices, ${values.length} values`);
   }
+  let size = SPARSE_UPDATE_HEADER_BYTES + count * sparseBytesPerValue(valueFormat);
   for (let i = 0; i < count; i++) {
     if (i > 0 && indices[i] <= indices[i - 1]) {
       throw new CodecError(
@@ -144,9 +148,10 @@ export function encodeSparseUpdate(vector: SparseVector, options: SparseEncodeOp
     if (valueFormat === 'f16' && !Number.isFinite(f16round(value))) {
       throw new CodecError('f16-overflow', `values[${i}] = ${value}`);
     }
+    size += varintByteLength(indices[i] - (i > 0 ? indices[i - 1] : 0));
   }
 
-  const out = new Uint8Array(encodedSparseUpdateSize(vector, valueFormat));
+  const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   out[0] = SPARSE_UPDATE_MAGIC;
   out[1] = SPARSE_UPDATE_VERSION;
@@ -161,6 +166,9 @@ export function encodeSparseUpdate(vector: SparseVector, options: SparseEncodeOp
   }
   if (valueFormat === 'f16') {
     for (let i = 0; i < count; i++, offset += 2) setFloat16(view, offset, values[i], true);
+  } else if (LITTLE_ENDIAN_HOST) {
+    // The host's float32 layout is the wire's: one copy instead of a write per value.
+    out.set(new Uint8Array(values.buffer, values.byteOffset, count * 4), offset);
   } else {
     for (let i = 0; i < count; i++, offset += 4) view.setFloat32(offset, values[i], true);
   }
@@ -229,7 +237,15 @@ export function decodeSparseUpdate(bytes: Uint8Array, limits: SparseDecodeLimits
   let previous = 0;
   for (let i = 0; i < count; i++) {
     const at = reader.offset;
-    const step = readVarintUint32(reader);
+    // Most gaps of a 1%-dense update fit one varint byte: read those without the general decoder.
+    const first = reader.bytes[at];
+    let step: number;
+    if (at < reader.bytes.length && first < 0x80) {
+      step = first;
+      reader.offset = at + 1;
+    } else {
+      step = readVarintUint32(reader);
+    }
     if (i > 0 && step === 0) {
       throw new CodecError('indices-not-increasing', `gap 0 after index ${previous}`, at);
     }
@@ -251,6 +267,17 @@ export function decodeSparseUpdate(bytes: Uint8Array, limits: SparseDecodeLimits
     );
   }
   const values = new Float32Array(count);
+  if (valueFormat === 'f32' && LITTLE_ENDIAN_HOST) {
+    // The wire's float32 layout is the host's: one copy, then the finiteness check.
+    const start = reader.offset;
+    new Uint8Array(values.buffer).set(reader.slice(valueBytes, 'values'));
+    for (let i = 0; i < count; i++) {
+      if (!Number.isFinite(values[i])) {
+        throw new CodecError('non-finite', `value ${values[i]} at entry ${i}`, start + 4 * i);
+      }
+    }
+    return { length, indices, values };
+  }
   for (let i = 0; i < count; i++) {
     const at = reader.offset;
     const value = valueFormat === 'f16' ? reader.f16('value') : reader.f32('value');
