@@ -8,6 +8,8 @@
  *   STEPS=20 BACKENDS=webgpu,webgl pnpm --filter @vtrain/web-worker-client bench
  */
 import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { format, resolveConfig } from 'prettier';
 import type { Fixtures, TrainingSpeed } from '../e2e/fixtures/fixtures.js';
 import { launchChromium } from '../e2e/support/chromium.js';
 import { startFixtureServer } from '../e2e/support/fixture-server.js';
@@ -61,7 +63,17 @@ console.table(
     'tensors before/after': `${r.tensorsBefore}/${r.tensorsAfterBare}/${r.tensorsAfterEngine}`,
   })),
 );
+// Written as Prettier writes it, so the committed figures pass the repository's format check.
+const resultsFile = fileURLToPath(new URL('results/engine-overhead.json', import.meta.url));
+const json = JSON.stringify({
+  model: MODEL,
+  batchSize: BATCH_SIZE,
+  steps: STEPS,
+  warmup: WARMUP,
+  chromium: browser.version(),
+  results,
+});
 await writeFile(
-  new URL('results/engine-overhead.json', import.meta.url),
-  `${JSON.stringify({ model: MODEL, batchSize: BATCH_SIZE, steps: STEPS, warmup: WARMUP, chromium: browser.version(), results }, null, 2)}\n`,
+  resultsFile,
+  await format(json, { ...(await resolveConfig(resultsFile)), filepath: resultsFile }),
 );
