@@ -1,5 +1,5 @@
 import type { MetricsPoint } from '@vtrain/protocol';
-import { useMemo } from 'react';
+import { useMemo, type ReactNode } from 'react';
 import { ChartCard } from './ChartCard.js';
 import {
   convergenceOptions,
@@ -18,8 +18,10 @@ import {
   stalenessHistogram,
   throughputColumns,
   trafficColumns,
+  type Columns,
+  type PhaseBand,
 } from './series.js';
-import { UplotChart } from './UplotChart.js';
+import { UplotChart, type ChartOptions } from './UplotChart.js';
 
 const BY_TIME = convergenceOptions('time');
 const BY_VERSION = convergenceOptions('version');
@@ -42,90 +44,94 @@ export interface ConvergenceChartsProps {
   readonly metrics: readonly MetricsPoint[];
 }
 
+interface ChartSpec {
+  readonly testId: string;
+  readonly title: string;
+  readonly note: ReactNode;
+  readonly options: ChartOptions;
+  readonly data: Columns;
+  readonly bands?: readonly PhaseBand[];
+}
+
+/** Every live chart of a run, with fresh columns for the given points. */
+function chartSpecs(metrics: readonly MetricsPoint[]): ChartSpec[] {
+  const bandsByTime = phaseBands(metrics, 'time');
+  const legend = <PhaseLegend />;
+  return [
+    {
+      testId: 'chart-accuracy',
+      title: 'Test accuracy and loss over training time',
+      note: legend,
+      options: BY_TIME,
+      data: convergenceColumns(metrics, 'time'),
+      bands: bandsByTime,
+    },
+    {
+      testId: 'chart-version',
+      title: 'Test accuracy and loss by model version',
+      note: legend,
+      options: BY_VERSION,
+      data: convergenceColumns(metrics, 'version'),
+      bands: phaseBands(metrics, 'version'),
+    },
+    {
+      testId: 'chart-schedule',
+      title: 'Schedule: K(t), workers and local steps',
+      note: 'K = 1 is asynchronous, K = N synchronous',
+      options: SCHEDULE_OPTIONS,
+      data: scheduleColumns(metrics),
+      bands: bandsByTime,
+    },
+    {
+      testId: 'chart-throughput',
+      title: 'Throughput',
+      note: 'rates between consecutive cumulative counters',
+      options: THROUGHPUT_OPTIONS,
+      data: throughputColumns(metrics),
+      bands: bandsByTime,
+    },
+    {
+      testId: 'chart-traffic',
+      title: 'Traffic',
+      note: 'bytes per second to and from workers',
+      options: TRAFFIC_OPTIONS,
+      data: trafficColumns(metrics),
+      bands: bandsByTime,
+    },
+    {
+      testId: 'chart-staleness',
+      title: 'Staleness over time',
+      note: 'of updates applied in each interval',
+      options: STALENESS_OPTIONS,
+      data: stalenessColumns(metrics),
+      bands: bandsByTime,
+    },
+    {
+      testId: 'chart-staleness-histogram',
+      title: 'Staleness distribution',
+      note: 'all applied updates of the run',
+      options: STALENESS_HISTOGRAM_OPTIONS,
+      data: stalenessHistogram(metrics),
+    },
+  ];
+}
+
 /** The run's live charts; each gets fresh columns per point and redraws in place. */
 export function ConvergenceCharts({ metrics }: ConvergenceChartsProps) {
-  const columns = useMemo(
-    () => ({
-      byTime: convergenceColumns(metrics, 'time'),
-      byVersion: convergenceColumns(metrics, 'version'),
-      bandsByTime: phaseBands(metrics, 'time'),
-      bandsByVersion: phaseBands(metrics, 'version'),
-      schedule: scheduleColumns(metrics),
-      throughput: throughputColumns(metrics),
-      traffic: trafficColumns(metrics),
-      staleness: stalenessColumns(metrics),
-      histogram: stalenessHistogram(metrics),
-    }),
-    [metrics],
-  );
-
+  const charts = useMemo(() => chartSpecs(metrics), [metrics]);
   return (
     <div className="chart-grid">
-      <ChartCard title="Test accuracy and loss over training time" note={<PhaseLegend />}>
-        <UplotChart
-          testId="chart-accuracy"
-          options={BY_TIME}
-          data={columns.byTime}
-          bands={columns.bandsByTime}
-          height={HEIGHT}
-        />
-      </ChartCard>
-      <ChartCard title="Test accuracy and loss by model version" note={<PhaseLegend />}>
-        <UplotChart
-          testId="chart-version"
-          options={BY_VERSION}
-          data={columns.byVersion}
-          bands={columns.bandsByVersion}
-          height={HEIGHT}
-        />
-      </ChartCard>
-      <ChartCard
-        title="Schedule: K(t), workers and local steps"
-        note="K = 1 is asynchronous, K = N synchronous"
-      >
-        <UplotChart
-          testId="chart-schedule"
-          options={SCHEDULE_OPTIONS}
-          data={columns.schedule}
-          bands={columns.bandsByTime}
-          height={HEIGHT}
-        />
-      </ChartCard>
-      <ChartCard title="Throughput" note="rates between consecutive cumulative counters">
-        <UplotChart
-          testId="chart-throughput"
-          options={THROUGHPUT_OPTIONS}
-          data={columns.throughput}
-          bands={columns.bandsByTime}
-          height={HEIGHT}
-        />
-      </ChartCard>
-      <ChartCard title="Traffic" note="bytes per second to and from workers">
-        <UplotChart
-          testId="chart-traffic"
-          options={TRAFFIC_OPTIONS}
-          data={columns.traffic}
-          bands={columns.bandsByTime}
-          height={HEIGHT}
-        />
-      </ChartCard>
-      <ChartCard title="Staleness over time" note="of updates applied in each interval">
-        <UplotChart
-          testId="chart-staleness"
-          options={STALENESS_OPTIONS}
-          data={columns.staleness}
-          bands={columns.bandsByTime}
-          height={HEIGHT}
-        />
-      </ChartCard>
-      <ChartCard title="Staleness distribution" note="all applied updates of the run">
-        <UplotChart
-          testId="chart-staleness-histogram"
-          options={STALENESS_HISTOGRAM_OPTIONS}
-          data={columns.histogram}
-          height={HEIGHT}
-        />
-      </ChartCard>
+      {charts.map((chart) => (
+        <ChartCard key={chart.testId} title={chart.title} note={chart.note}>
+          <UplotChart
+            testId={chart.testId}
+            options={chart.options}
+            data={chart.data}
+            bands={chart.bands}
+            height={HEIGHT}
+          />
+        </ChartCard>
+      ))}
     </div>
   );
 }
