@@ -9,6 +9,7 @@
  *   node client-process.js <url> <mode: coordinator|bare> <clients> <parameterCount> <density> <indexSeed|distinct> <processIndex>
  */
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PROTOCOL_VERSION, WORKER_NAMESPACE, type Hello } from '@vtrain/protocol';
 import { io, type Socket } from 'socket.io-client';
 import { ingestPayload } from './payloads.js';
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
   const start = Number(startArg);
   const end = Number(endArg);
   const counts = { applied: 0, other: 0, rejected: {} as Record<string, number> };
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, start - Date.now())));
+  await sleep(Math.max(0, start - Date.now()));
   await Promise.all(
     sockets.map(async ({ socket, runId, payload }) => {
       let seq = 0;
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
         } else if (ack.type === 'reject') {
           const reason = ack.reason ?? 'unknown';
           counts.rejected[reason] = (counts.rejected[reason] ?? 0) + 1;
-          if (reason === 'rate-limited') await new Promise((r) => setTimeout(r, 20));
+          if (reason === 'rate-limited') await sleep(20);
         } else {
           counts.other++;
         }

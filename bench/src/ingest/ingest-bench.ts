@@ -2,6 +2,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startBenchCoordinator } from '../coordinator-client.js';
 import { startBareServer } from './bare-server.js';
 import { measureEngineCost } from './engine-cost.js';
@@ -17,10 +18,6 @@ interface ClientCounts {
   readonly applied: number;
   readonly other: number;
   readonly rejected: Record<string, number>;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Spawns the client processes and resolves once every one has connected its clients. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadMnist, useFastestNodeBackend } from '@vtrain/ml/node';
 import { startBenchCoordinator } from '../coordinator-client.js';
 import { bareLoopSamplesPerSecond } from './bare-loop.js';
@@ -7,10 +8,6 @@ import type { OverheadResult } from './overhead-types.js';
 
 const HIDDEN = [128];
 const BATCH = 32;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /**
  * Worker overhead: samples/s of one headless `vtrain-worker` process training

@@ -1,12 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunConfigInput } from '@vtrain/protocol';
 import { startBenchCoordinator } from '../coordinator-client.js';
 import type { RealtimeResult, RealtimeRun } from './realtime-types.js';
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /**
  * Real-time mode: the real coordinator and real headless worker processes for

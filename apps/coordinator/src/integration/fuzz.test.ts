@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ERROR_CODES,
   REJECT_REASONS,
@@ -35,11 +36,6 @@ const config: RunConfigInput = {
   evaluation: { everyVersions: 1000, testExamples: 100 },
   stop: { maxSeconds: 600 },
 };
-
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
 
 type Outcome = 'typed-reply' | 'disconnect' | 'untyped-reply' | 'no-answer';
 
