@@ -130,7 +130,6 @@ export function encodeSparseUpdate(vector: SparseVector, options: SparseEncodeOp
   if (values.length !== count) {
     throw new CodecError('count-mismatch', `${count} indices, ${values.length} values`);
   }
-  let size = SPARSE_UPDATE_HEADER_BYTES + count * sparseBytesPerValue(valueFormat);
   for (let i = 0; i < count; i++) {
     if (i > 0 && indices[i] <= indices[i - 1]) {
       throw new CodecError(
@@ -148,10 +147,9 @@ export function encodeSparseUpdate(vector: SparseVector, options: SparseEncodeOp
     if (valueFormat === 'f16' && !Number.isFinite(f16round(value))) {
       throw new CodecError('f16-overflow', `values[${i}] = ${value}`);
     }
-    size += varintByteLength(indices[i] - (i > 0 ? indices[i - 1] : 0));
   }
 
-  const out = new Uint8Array(size);
+  const out = new Uint8Array(encodedSparseUpdateSize(vector, valueFormat));
   const view = new DataView(out.buffer);
   out[0] = SPARSE_UPDATE_MAGIC;
   out[1] = SPARSE_UPDATE_VERSION;
@@ -237,15 +235,7 @@ export function decodeSparseUpdate(bytes: Uint8Array, limits: SparseDecodeLimits
   let previous = 0;
   for (let i = 0; i < count; i++) {
     const at = reader.offset;
-    // Most gaps of a 1%-dense update fit one varint byte: read those without the general decoder.
-    const first = reader.bytes[at];
-    let step: number;
-    if (at < reader.bytes.length && first < 0x80) {
-      step = first;
-      reader.offset = at + 1;
-    } else {
-      step = readVarintUint32(reader);
-    }
+    const step = readVarintUint32(reader);
     if (i > 0 && step === 0) {
       throw new CodecError('indices-not-increasing', `gap 0 after index ${previous}`, at);
     }

@@ -45,6 +45,11 @@ export function writeVarintUint32(target: Uint8Array, offset: number, value: num
  */
 export function readVarintUint32(reader: ByteReader): number {
   const start = reader.offset;
+  // Most gaps of a 1%-dense update fit one byte: take those without the digit loop.
+  if (start < reader.bytes.length && (reader.bytes[start] ?? 0x80) < 0x80) {
+    reader.offset = start + 1;
+    return reader.bytes[start] ?? 0;
+  }
   let result = 0;
   let scale = 1;
   for (let digit = 0; digit < MAX_VARINT_UINT32_BYTES; digit++) {
