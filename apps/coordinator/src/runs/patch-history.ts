@@ -24,10 +24,9 @@ const EMPTY = new Uint32Array(0);
 export class PatchHistory {
   /** Version of each coordinate's last change, NEVER where none is remembered. */
   private readonly lastChanged: Float64Array;
-  /** Per remembered version v, at `v % capacity`: its bucket, its live entries, and v. */
+  /** Per remembered version v, at `v % capacity`: its bucket and its live entries. */
   private readonly buckets: Uint32Array[];
   private readonly liveCount: Uint32Array;
-  private readonly bucketVersion: Float64Array;
   /** The version whose recording last took entries from a bucket (each is compacted once per recording). */
   private readonly shrunkAt: Float64Array;
   /** The latest recorded version and the oldest one a query may start after (minus one). */
@@ -44,7 +43,6 @@ export class PatchHistory {
     this.lastChanged = new Float64Array(parameterCount).fill(NEVER);
     this.buckets = Array.from({ length: capacity }, () => EMPTY);
     this.liveCount = new Uint32Array(capacity);
-    this.bucketVersion = new Float64Array(capacity).fill(NEVER);
     this.shrunkAt = new Float64Array(capacity).fill(NEVER);
     this.latestVersion = currentVersion;
     this.firstVersion = currentVersion + 1;
@@ -63,14 +61,13 @@ export class PatchHistory {
     // The slot held version - capacity, no longer remembered.
     this.buckets[slot] = EMPTY;
     this.liveCount[slot] = 0;
-    this.bucketVersion[slot] = version;
     if (changedIndices === null) {
       this.everythingChangedAt = version;
       return;
     }
     const { lastChanged, liveCount } = this;
     const oldest = version - this.capacity;
-    const shrunk: number[] = [];
+    const shrunk: { slot: number; version: number }[] = [];
     for (const index of changedIndices) {
       const last = lastChanged[index] ?? NEVER;
       if (last > oldest) {
@@ -80,14 +77,14 @@ export class PatchHistory {
         liveCount[lastSlot] = (liveCount[lastSlot] ?? 1) - 1;
         if (this.shrunkAt[lastSlot] !== version) {
           this.shrunkAt[lastSlot] = version;
-          shrunk.push(lastSlot);
+          shrunk.push({ slot: lastSlot, version: last });
         }
       }
       lastChanged[index] = version;
     }
     this.buckets[slot] = sortedCopy(changedIndices);
     liveCount[slot] = changedIndices.length;
-    for (const lastSlot of shrunk) this.compactIfSparse(lastSlot);
+    for (const bucket of shrunk) this.compactIfSparse(bucket.slot, bucket.version);
   }
 
   /**
@@ -111,17 +108,16 @@ export class PatchHistory {
     let bucketsUsed = 0;
     for (let v = fromVersion + 1; v <= this.latestVersion; v++) {
       const before = filled;
-      filled = this.copyLive(v % this.capacity, changed, filled);
+      filled = this.copyLive(v % this.capacity, v, changed, filled);
       if (filled > before) bucketsUsed++;
     }
     // One bucket is sorted already; entries of several interleave.
     return bucketsUsed > 1 ? changed.sort() : changed;
   }
 
-  /** Copies the live entries of a bucket into `out` from `at`; returns the next free position. */
-  private copyLive(slot: number, out: Uint32Array, at: number): number {
+  /** Copies the live entries of version's bucket into `out` from `at`; returns the next free position. */
+  private copyLive(slot: number, version: number, out: Uint32Array, at: number): number {
     const bucket = this.buckets[slot] ?? EMPTY;
-    const version = this.bucketVersion[slot];
     const lastChanged = this.lastChanged;
     let next = at;
     for (const index of bucket) if (lastChanged[index] === version) out[next++] = index;
@@ -129,12 +125,12 @@ export class PatchHistory {
   }
 
   /** Drops a bucket's stale entries once they outnumber the live ones (amortised O(1) per change). */
-  private compactIfSparse(slot: number): void {
+  private compactIfSparse(slot: number, version: number): void {
     const bucket = this.buckets[slot] ?? EMPTY;
     const live = this.liveCount[slot] ?? 0;
     if (live * 2 >= bucket.length) return;
     const kept = live === 0 ? EMPTY : new Uint32Array(live);
-    if (live > 0) this.copyLive(slot, kept, 0);
+    if (live > 0) this.copyLive(slot, version, kept, 0);
     this.buckets[slot] = kept;
   }
 
@@ -142,7 +138,6 @@ export class PatchHistory {
     this.lastChanged.fill(NEVER);
     this.buckets.fill(EMPTY);
     this.liveCount.fill(0);
-    this.bucketVersion.fill(NEVER);
     this.everythingChangedAt = undefined;
   }
 }
