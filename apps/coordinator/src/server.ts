@@ -111,7 +111,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       callback(null, originAllowed(request.headers.origin, request.headers.host));
     },
   });
-  const workers = attachWorkerNamespace(io, manager, new WorkerIdentities(store));
+  const { namespace: workers, stopSweep } = attachWorkerNamespace(
+    io,
+    manager,
+    new WorkerIdentities(store),
+  );
   const dashboards = attachDashboardNamespace(io, manager, token);
   notices.listener = {
     version: (runId, version) => {
@@ -151,6 +155,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     maxMessageBytes,
     async close() {
       await manager.close();
+      stopSweep();
       await io.close();
       await app.close();
       await evaluator.close();

@@ -93,7 +93,7 @@ export function attachWorkerNamespace(
   manager: RunManager,
   identities: WorkerIdentities,
   now: () => number = Date.now,
-): WorkerNamespace {
+): { namespace: WorkerNamespace; stopSweep: () => void } {
   const namespace: WorkerNamespace = io.of(WORKER_NAMESPACE);
   const connections = new Map<WorkerSocket, Connection>();
   /** Cuts a connection whose peer stopped reading; true when it did. */
@@ -107,9 +107,6 @@ export function attachWorkerNamespace(
     for (const [socket, connection] of connections) cutIfStalled(socket, connection);
   }, BACKLOG_SWEEP_MS);
   sweep.unref();
-  io.engine.once('close', () => {
-    clearInterval(sweep);
-  });
   namespace.on('connection', (socket: WorkerSocket) => {
     const connection: Connection = { limiter: new RateLimiter(RATE_BURST, RATE_PER_SECOND, now()) };
     connections.set(socket, connection);
@@ -308,7 +305,11 @@ export function attachWorkerNamespace(
       leaveRun(connection, socket, manager);
     });
   });
-  return namespace;
+  // engine.io's close emits no event to hang this on: the coordinator calls it when it closes.
+  const stopSweep = (): void => {
+    clearInterval(sweep);
+  };
+  return { namespace, stopSweep };
 }
 
 function leaveRun(connection: Connection, socket: WorkerSocket, manager: RunManager): void {
