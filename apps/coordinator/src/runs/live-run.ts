@@ -37,6 +37,8 @@ export interface LiveRun {
   checkpointing: Promise<void> | undefined;
   wakeTimer: ReturnType<typeof setTimeout> | undefined;
   stopping: boolean;
+  /** Set while the run is being stopped: the final evaluation and checkpoint a second stop waits for. */
+  ending?: Promise<void> | undefined;
 }
 
 export function workerSummary(record: WorkerRecord): WorkerSummary {

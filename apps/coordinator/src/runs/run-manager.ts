@@ -53,8 +53,6 @@ const METRICS_INTERVAL_MS = 2000;
  */
 export class RunManager {
   private readonly live = new Map<string, LiveRun>();
-  /** Runs being stopped: the final evaluation and checkpoint a second stop waits for. */
-  private readonly ending = new Map<string, Promise<void>>();
   private readonly now: () => number;
   private readonly log: (message: string) => void;
   private readonly housekeeping: ReturnType<typeof setInterval>;
@@ -246,18 +244,16 @@ export class RunManager {
     const run = this.live.get(id);
     if (!run) return false;
     // A second stop (a researcher's, while the run ends by its own rule) answers once the run has ended.
-    const ending = this.ending.get(id);
-    if (ending) {
-      await ending;
+    if (run.ending) {
+      await run.ending;
       return true;
     }
     if (run.stopping) return true; // the coordinator is closing: the run stays active for the next start
-    const ended = this.end(run, reason);
-    this.ending.set(id, ended);
+    run.ending = this.end(run, reason);
     try {
-      await ended;
+      await run.ending;
     } finally {
-      this.ending.delete(id);
+      run.ending = undefined;
     }
     return true;
   }
