@@ -65,6 +65,15 @@ describe('aggregateMeanSparse', () => {
     expect(Array.from(mean.values)).toEqual([0.5, 4, -1]);
   });
 
+  it('sums a shared coordinate in contribution order, as the dense mean does', () => {
+    // In binary64, (1 + 1e30) - 1e30 is 0 while (-1e30 + 1e30) + 1 is 1: the order shows.
+    const contributions = [1, 1e30, -1e30].map((value) => ({ update: sparse(4, [2], [value]) }));
+    expect(Array.from(aggregateMeanSparse(contributions).values)).toEqual([
+      aggregateMean(contributions)[2],
+    ]);
+    expect(aggregateMean(contributions)[2]).toBe(0);
+  });
+
   it('equals the dense mean bit for bit, weights and rounding included', () => {
     fc.assert(
       fc.property(

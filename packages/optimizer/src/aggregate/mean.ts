@@ -34,19 +34,9 @@ export function aggregateMean(contributions: readonly Contribution[]): Float32Ar
  */
 export function aggregateMeanSparse(contributions: readonly Contribution[]): SparseVector {
   const { parameterCount, weights } = validateContributions(contributions);
-  const order = new Uint32Array(contributions.length);
-  return reduceOverUnion(
-    contributions,
-    weights,
-    parameterCount,
-    (touched, count, total, sources) => {
-      if (count === 1) return touched[0] / total;
-      // The heap drains a coordinate's entries in heap order; sum them in contribution order.
-      for (let j = 0; j < count; j++) order[j] = j;
-      const byContribution = order.subarray(0, count).sort((a, b) => sources[a] - sources[b]);
-      let sum = 0;
-      for (const j of byContribution) sum += touched[j];
-      return sum / total;
-    },
-  );
+  return reduceOverUnion(contributions, weights, parameterCount, (touched, count, total) => {
+    let sum = 0;
+    for (let j = 0; j < count; j++) sum += touched[j];
+    return sum / total;
+  });
 }

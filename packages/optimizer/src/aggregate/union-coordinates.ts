@@ -4,15 +4,13 @@ import type { Contribution } from './contribution.js';
 /**
  * Computes one output value per coordinate of the union of the updates'
  * supports. `touched[0 .. touchedCount)` holds `factors[i] * x_i[coordinate]`
- * for the updates that store that coordinate (in no particular order), and
- * `sources[j]` the index i of the update `touched[j]` came from; the other
- * `total - touchedCount` updates hold an implicit 0 there.
+ * for the updates that store that coordinate, in increasing order of i; the
+ * other `total - touchedCount` updates hold an implicit 0 there.
  */
 export type CoordinateReducer = (
   touched: Float64Array,
   touchedCount: number,
   total: number,
-  sources: Uint32Array,
 ) => number;
 
 /**
@@ -47,15 +45,21 @@ export function reduceOverUnion(
     if (stored > 0) heap[heapSize++] = c;
   }
   const keyOf = (c: number): number => contributions[c].update.indices[next[c]];
+  // Ordered by coordinate, then by contribution: a coordinate's entries leave the heap in
+  // contribution order, the order the reducers (a binary64 sum, above all) must see them in.
+  const before = (a: number, b: number): boolean => {
+    const keyA = keyOf(a);
+    const keyB = keyOf(b);
+    return keyA < keyB || (keyA === keyB && a < b);
+  };
   const siftDown = (start: number): void => {
     let parent = start;
     const moving = heap[parent];
-    const movingKey = keyOf(moving);
     for (;;) {
       let child = 2 * parent + 1;
       if (child >= heapSize) break;
-      if (child + 1 < heapSize && keyOf(heap[child + 1]) < keyOf(heap[child])) child++;
-      if (keyOf(heap[child]) >= movingKey) break;
+      if (child + 1 < heapSize && before(heap[child + 1], heap[child])) child++;
+      if (!before(heap[child], moving)) break;
       heap[parent] = heap[child];
       parent = child;
     }
@@ -64,7 +68,6 @@ export function reduceOverUnion(
   for (let start = (heapSize >> 1) - 1; start >= 0; start--) siftDown(start);
 
   const touched = new Float64Array(n);
-  const sources = new Uint32Array(n);
   const outIndices = new Uint32Array(storedTotal);
   const outValues = new Float32Array(storedTotal);
   let out = 0;
@@ -74,14 +77,13 @@ export function reduceOverUnion(
     // Each update stores a coordinate at most once, so this drains one entry per update holding it.
     while (heapSize > 0 && keyOf(heap[0]) === coordinate) {
       const c = heap[0];
-      sources[touchedCount] = c;
       touched[touchedCount++] = factors[c] * contributions[c].update.values[next[c]];
       next[c]++;
       if (next[c] === contributions[c].update.indices.length) heap[0] = heap[--heapSize];
       if (heapSize > 0) siftDown(0);
     }
     outIndices[out] = coordinate;
-    outValues[out] = reducer(touched, touchedCount, n, sources);
+    outValues[out] = reducer(touched, touchedCount, n);
     out++;
   }
   return {
@@ -105,11 +107,10 @@ function reduceSingle(
 ): SparseVector {
   const { indices, values } = contribution.update;
   const touched = new Float64Array(1);
-  const sources = new Uint32Array(1);
   const outValues = new Float32Array(indices.length);
   for (let j = 0; j < indices.length; j++) {
     touched[0] = factor * values[j];
-    outValues[j] = reducer(touched, 1, 1, sources);
+    outValues[j] = reducer(touched, 1, 1);
   }
   return { length: parameterCount, indices: indices.slice(), values: outValues };
 }
