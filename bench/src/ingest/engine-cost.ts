@@ -6,7 +6,7 @@ import { ingestPayload } from './payloads.js';
 export interface EngineCost {
   /** Mean ms of `RunEngine.submit` (schedule, aggregation, server step, patch history). */
   readonly submitMs: number;
-  /** Mean ms of building the applied ack's patch list (`changedSince` from 64 versions back). */
+  /** Mean ms of building the applied ack's patch list (`patchCoordinates` from 64 versions back). */
   readonly patchMs: number;
   readonly updates: number;
 }
@@ -56,7 +56,7 @@ export function measureEngineCost(
       i,
     );
     const submitted = performance.now();
-    engine.changedSince(base, Math.floor((parameterCount * 4) / 9));
+    engine.patchCoordinates(base);
     if (i < warmUp) continue;
     patchMs += performance.now() - submitted;
     submitMs += submitted - started;

@@ -1,9 +1,6 @@
 import { encodeDenseWeights, encodeSparseUpdate, type Weights } from '@vtrain/protocol';
 import type { LiveRun } from '../runs/live-run.js';
 
-/** Bytes per entry of a patch at f32, generously: a 5-byte varint gap and 4 value bytes. */
-const PATCH_BYTES_PER_ENTRY = 9;
-
 /**
  * The model for a worker that holds `haveVersion`: a sparse patch with the
  * new values of the coordinates changed since then when that is smaller than
@@ -13,26 +10,23 @@ const PATCH_BYTES_PER_ENTRY = 9;
 export function weightsMessage(run: LiveRun, haveVersion: number | undefined): Weights {
   const { engine } = run;
   const version = engine.version;
-  if (haveVersion !== undefined && haveVersion <= version) {
-    const maxEntries = Math.floor((engine.parameterCount * 4) / PATCH_BYTES_PER_ENTRY);
-    const changed = engine.changedSince(haveVersion, maxEntries);
-    if (changed) {
-      const weights = engine.weights;
-      const values = new Float32Array(changed.length);
-      for (let i = 0; i < changed.length; i++) values[i] = weights[changed[i] ?? 0] ?? 0;
-      const payload = encodeSparseUpdate(
-        { length: engine.parameterCount, indices: changed, values },
-        { valueFormat: 'f32' },
-      );
-      return {
-        type: 'weights',
-        runId: run.id,
-        version,
-        encoding: 'sparse-patch',
-        fromVersion: haveVersion,
-        payload,
-      };
-    }
+  const changed = engine.patchCoordinates(haveVersion);
+  if (changed && haveVersion !== undefined) {
+    const weights = engine.weights;
+    const values = new Float32Array(changed.length);
+    for (let i = 0; i < changed.length; i++) values[i] = weights[changed[i] ?? 0] ?? 0;
+    const payload = encodeSparseUpdate(
+      { length: engine.parameterCount, indices: changed, values },
+      { valueFormat: 'f32' },
+    );
+    return {
+      type: 'weights',
+      runId: run.id,
+      version,
+      encoding: 'sparse-patch',
+      fromVersion: haveVersion,
+      payload,
+    };
   }
   const tensors = run.model.layout.map((slice) => ({
     name: slice.name,

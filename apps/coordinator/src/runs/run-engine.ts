@@ -66,6 +66,9 @@ const RECENT_NORMS = 32;
 /** Recent versions whose changed coordinates are kept for sparse patches. */
 const PATCH_HISTORY_VERSIONS = 256;
 
+/** Bytes per entry of a patch at f32, generously: a 5-byte varint gap and 4 value bytes. */
+const PATCH_BYTES_PER_ENTRY = 9;
+
 /**
  * The model owner of one run: the global weights, the server optimizer and
  * the phase schedule. It takes decoded, validated updates and decides with the
@@ -185,6 +188,19 @@ export class RunEngine {
   changedSince(fromVersion: number, maxEntries: number): Uint32Array | undefined {
     if (fromVersion === this.version) return new Uint32Array(0);
     return this.history.changedSince(fromVersion, maxEntries);
+  }
+
+  /**
+   * The coordinates a sparse patch must carry to bring a worker holding
+   * `haveVersion` to the current version, or undefined when the full weights
+   * are needed (no or a future version, history too short) or are smaller.
+   */
+  patchCoordinates(haveVersion: number | undefined): Uint32Array | undefined {
+    if (haveVersion === undefined || haveVersion > this.version) return undefined;
+    return this.changedSince(
+      haveVersion,
+      Math.floor((this.parameterCount * 4) / PATCH_BYTES_PER_ENTRY),
+    );
   }
 
   snapshot(): EngineSnapshot {
