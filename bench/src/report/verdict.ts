@@ -1,5 +1,4 @@
 import type { ResultGroup } from '../experiments/grid.js';
-import { pct } from './format.js';
 
 /** How one hybrid group compares with sync and async at the budget, seed by seed. */
 export interface HybridVerdict {
@@ -54,5 +53,3 @@ export function verdictSentence(v: HybridVerdict): string {
     : `**${v.hybrid} does not beat both pure modes** on the mean`;
   return `${head} (${points(v.meanGainOverSync)} over synchronous, ${points(v.meanGainOverAsync)} over asynchronous; ahead of both in ${v.seedsBeatingBoth} of ${v.seeds} paired seeds).`;
 }
-
-export { pct };

@@ -23,10 +23,6 @@ export class EventQueue<T> {
     return this.nowValue;
   }
 
-  get size(): number {
-    return this.heap.length;
-  }
-
   /** Schedules `event` at `at`, which may not lie before the clock (time never runs back). */
   push(at: number, event: T): void {
     if (!Number.isFinite(at) || at < this.nowValue) {
@@ -47,11 +43,6 @@ export class EventQueue<T> {
     }
     this.nowValue = top.at;
     return { at: top.at, event: top.event };
-  }
-
-  /** Time of the earliest event without removing it. */
-  peekTime(): number | undefined {
-    return this.heap[0]?.at;
   }
 
   private before(a: Entry<T>, b: Entry<T>): boolean {
