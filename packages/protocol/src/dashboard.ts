@@ -16,6 +16,14 @@ export type RunStatus = z.output<typeof RunStatusSchema>;
 
 /** Count per reject reason; absent reasons are zero. */
 export const RejectCountsSchema = z.partialRecord(z.enum(REJECT_REASONS), z.int().min(0));
+export type RejectCounts = z.output<typeof RejectCountsSchema>;
+
+/** All rejected updates of a count per reason: the sum over the reasons present. */
+export function totalRejected(counts: Readonly<RejectCounts>): number {
+  let total = 0;
+  for (const count of Object.values(counts)) total += count;
+  return total;
+}
 
 /** Staleness of updates applied since the previous point. */
 export const StalenessSummarySchema = z.strictObject({

@@ -1,3 +1,4 @@
+import { totalRejected } from '@vtrain/protocol';
 import type { WorkerStatus } from './status.js';
 
 /**
@@ -26,7 +27,7 @@ export function formatStatusLine(status: WorkerStatus): string {
     const detail = status.message === undefined ? '' : `: ${status.message}`;
     return `${status.state}${detail} | ${backend}`;
   }
-  const rejected = Object.values(status.updatesRejected).reduce((sum, n) => sum + n, 0);
+  const rejected = totalRejected(status.updatesRejected);
   const parts = [
     `${status.state} "${status.runName ?? status.runId ?? '?'}" ${status.model ?? ''}`.trimEnd(),
     `v ${status.version}`,
@@ -44,7 +45,7 @@ export function formatStatusLine(status: WorkerStatus): string {
  * `stopped: 120 updates sent, 117 applied, 3 rejected; 3840 samples; up 1.2 MB, down 3.4 MB`.
  */
 export function formatSummary(status: WorkerStatus): string {
-  const rejected = Object.values(status.updatesRejected).reduce((sum, n) => sum + n, 0);
+  const rejected = totalRejected(status.updatesRejected);
   const detail =
     status.state === 'error' && status.message !== undefined ? ` (${status.message})` : '';
   return `${status.state}${detail}: ${status.updatesSent} updates sent, ${status.updatesApplied} applied, ${rejected} rejected; ${status.samples} samples; up ${formatBytes(status.bytesUp)}, down ${formatBytes(status.bytesDown)}`;

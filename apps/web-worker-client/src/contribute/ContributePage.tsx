@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { totalRejected } from '@vtrain/protocol';
 import type { WorkerStatus } from '@vtrain/worker';
 import { formatBytes } from '@vtrain/worker/status-line';
 import { contributionShare, type UpdateTally } from './contribution-share.js';
@@ -74,7 +75,7 @@ export function ContributePage() {
         ? { phase: progress.phase, k: progress.k, n: progress.activeWorkers }
         : undefined;
   const state = engine.failure !== undefined ? 'error' : (status?.state ?? 'idle');
-  const rejected = status ? Object.values(status.updatesRejected).reduce((a, n) => a + n, 0) : 0;
+  const rejected = status ? totalRejected(status.updatesRejected) : 0;
   const cache = engine.snapshot?.shardCache;
 
   return (

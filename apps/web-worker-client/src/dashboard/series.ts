@@ -1,4 +1,4 @@
-import type { MetricsPoint, Phase, RejectReason } from '@vtrain/protocol';
+import { totalRejected, type MetricsPoint, type Phase, type RejectReason } from '@vtrain/protocol';
 
 /*
  * Pure shaping of a run's metrics into the column arrays uPlot draws
@@ -68,19 +68,12 @@ export function ratesOf(
   });
 }
 
-/** All rejected updates of a point, whatever the reason (the counters are cumulative). */
-export function totalRejected(point: MetricsPoint): number {
-  let total = 0;
-  for (const count of Object.values(point.updatesRejected)) total += count;
-  return total;
-}
-
 /** Updates applied and rejected per second, and samples per second, against elapsed seconds. */
 export function throughputColumns(points: readonly MetricsPoint[]): Columns {
   return [
     points.map((p) => p.elapsedSeconds),
     ratesOf(points, (p) => p.updatesApplied),
-    ratesOf(points, totalRejected),
+    ratesOf(points, (point) => totalRejected(point.updatesRejected)),
     ratesOf(points, (p) => p.samples),
   ];
 }
