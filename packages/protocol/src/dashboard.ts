@@ -120,3 +120,18 @@ export type WorkersNotice = z.output<typeof WorkersNoticeSchema>;
 
 export const OkReplySchema = z.strictObject({ type: z.literal('ok') });
 export type OkReply = z.output<typeof OkReplySchema>;
+
+/**
+ * The files of a run's export, by their path under `/api/runs/:id/export/`: the
+ * TensorFlow.js model (loadable by `tf.loadLayersModel`), the same weights as
+ * safetensors, and the manifest with the run config, metrics and SHA-256 of each file.
+ */
+export const EXPORT_FILE_NAMES = [
+  'tfjs/model.json',
+  'tfjs/weights.bin',
+  'model.safetensors',
+  'manifest.json',
+] as const;
+
+/** One of {@link EXPORT_FILE_NAMES}. */
+export type ExportFileName = (typeof EXPORT_FILE_NAMES)[number];

@@ -1,22 +1,14 @@
 import type * as tf from '@tensorflow/tfjs';
 import { parameterLayout } from '@vtrain/ml';
-import type { MetricsPoint } from '@vtrain/protocol';
+import { EXPORT_FILE_NAMES, type ExportFileName, type MetricsPoint } from '@vtrain/protocol';
 import type { StoredRun } from '../store/store.js';
 import { ExportError } from './export-error.js';
 import { buildManifest } from './manifest.js';
 import { encodeSafetensors } from './safetensors.js';
 import { exportTfjs } from './tfjs-export.js';
 
-/** The files of an export, by path relative to its root. */
-export const EXPORT_FILE_NAMES = [
-  'tfjs/model.json',
-  'tfjs/weights.bin',
-  'model.safetensors',
-  'manifest.json',
-] as const;
-
-/** One of {@link EXPORT_FILE_NAMES}. */
-export type ExportFileName = (typeof EXPORT_FILE_NAMES)[number];
+// The file names are part of the HTTP API, shared with the dashboard.
+export { EXPORT_FILE_NAMES, type ExportFileName };
 
 /** Every file of an export as bytes, keyed by its path, in {@link EXPORT_FILE_NAMES} order. */
 export type ExportFiles = ReadonlyMap<ExportFileName, Uint8Array>;

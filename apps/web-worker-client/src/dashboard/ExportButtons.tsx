@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { EXPORT_FILES, fetchExportFile, type ExportFile } from '../shared/api.js';
+import { EXPORT_FILE_NAMES, type ExportFileName } from '@vtrain/protocol';
+import { fetchExportFile } from '../shared/api.js';
 import { baseName, saveBlob } from './download.js';
 import { describeError, isUnauthorized } from './errors.js';
 
@@ -9,7 +10,7 @@ export interface ExportButtonsProps {
   readonly onUnauthorized: () => void;
 }
 
-const LABELS: Record<ExportFile, string> = {
+const LABELS: Record<ExportFileName, string> = {
   'tfjs/model.json': 'tfjs model.json',
   'tfjs/weights.bin': 'tfjs weights.bin',
   'model.safetensors': 'safetensors',
@@ -18,10 +19,10 @@ const LABELS: Record<ExportFile, string> = {
 
 /** Downloads the run's export files (current weights; the final ones once it ended). */
 export function ExportButtons({ runId, token, onUnauthorized }: ExportButtonsProps) {
-  const [pending, setPending] = useState<ExportFile | undefined>(undefined);
+  const [pending, setPending] = useState<ExportFileName | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
 
-  const download = (file: ExportFile): void => {
+  const download = (file: ExportFileName): void => {
     setPending(file);
     setError(undefined);
     fetchExportFile(token, runId, file).then(
@@ -40,7 +41,7 @@ export function ExportButtons({ runId, token, onUnauthorized }: ExportButtonsPro
   return (
     <div className="exports">
       <span className="muted">Export:</span>
-      {EXPORT_FILES.map((file) => (
+      {EXPORT_FILE_NAMES.map((file) => (
         <button
           key={file}
           type="button"

@@ -1,6 +1,7 @@
 import {
   MetricsPointSchema,
   RunSummarySchema,
+  type ExportFileName,
   type FieldIssue,
   type MetricsPoint,
   type RunConfigInput,
@@ -100,16 +101,7 @@ export async function stopRun(token: string, runId: string): Promise<void> {
   });
 }
 
-/** The export files of a run, by their path under `/api/runs/:id/export/`. */
-export const EXPORT_FILES = [
-  'tfjs/model.json',
-  'tfjs/weights.bin',
-  'model.safetensors',
-  'manifest.json',
-] as const;
-export type ExportFile = (typeof EXPORT_FILES)[number];
-
-export function exportUrl(runId: string, file: ExportFile): string {
+function exportUrl(runId: string, file: ExportFileName): string {
   return `/api/runs/${encodeURIComponent(runId)}/export/${file}`;
 }
 
@@ -117,7 +109,7 @@ export function exportUrl(runId: string, file: ExportFile): string {
 export async function fetchExportFile(
   token: string,
   runId: string,
-  file: ExportFile,
+  file: ExportFileName,
 ): Promise<Blob> {
   return (await request(exportUrl(runId, file), { headers: researcher(token) })).blob();
 }
