@@ -95,14 +95,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     },
   });
   const exports = new RunExports(manager, checkpoints, maxMessageBytes);
+  const originAllowed = originPolicy(options.allowedOrigins);
   const app = buildHttpApp({
     manager,
     token,
     exportFiles: (runId) => exports.files(runId),
     ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
-    ...(options.allowedOrigins === undefined ? {} : { allowedOrigins: options.allowedOrigins }),
+    originAllowed,
   });
-  const originAllowed = originPolicy(options.allowedOrigins);
   const io = new Server(app.server, {
     maxHttpBufferSize: maxMessageBytes,
     serveClient: false,

@@ -2,7 +2,7 @@ import { PROTOCOL_VERSION, ValidationError } from '@vtrain/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { bearerToken, tokenMatches } from '../net/researcher-token.js';
 import type { ExportFileName, ExportFiles } from '../export/export-run.js';
-import { originPolicy } from './origin-policy.js';
+import type { OriginPolicy } from './origin-policy.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { serveWebClient } from './web-client.js';
 import { RunSetupError } from '../runs/run-setup.js';
@@ -17,8 +17,8 @@ export interface HttpAppOptions {
   readonly webRoot?: string;
   /** Largest JSON body accepted (a run config with a custom topology). */
   readonly bodyLimit?: number;
-  /** Web origins besides the coordinator's own allowed to call the API (`ORIGINS`). */
-  readonly allowedOrigins?: readonly string[];
+  /** Which web origins may call the API (the same policy guards socket.io). */
+  readonly originAllowed: OriginPolicy;
 }
 
 const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
@@ -42,7 +42,7 @@ interface RunParams {
 export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const { manager, token } = options;
   const app = Fastify({ bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
-  const originAllowed = originPolicy(options.allowedOrigins);
+  const { originAllowed } = options;
 
   registerSecurityHeaders(app);
   // A page of another site must not use a visitor's browser against the API (its
