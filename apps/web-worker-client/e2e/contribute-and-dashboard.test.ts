@@ -43,7 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser.close();
-  await coordinator.close();
+  await coordinator.stop();
 });
 
 /** The i-th contribute tab opened by the first test. */

@@ -25,7 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await vite.close();
-  await coordinator.close();
+  await coordinator.stop();
   delete process.env.COORDINATOR_URL;
 });
 

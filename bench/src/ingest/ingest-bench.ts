@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startBenchCoordinator } from '../coordinator-client.js';
+import { TestCoordinator } from '@vtrain/coordinator/harness';
 import { startBareServer } from './bare-server.js';
 import { measureEngineCost } from './engine-cost.js';
 import type { IngestResult, IngestServerResult } from './ingest-types.js';
@@ -163,7 +163,7 @@ export async function runIngestBench(
     }
   }
 
-  const server = await startBenchCoordinator();
+  const server = await TestCoordinator.start();
   let shared;
   let distinct;
   try {
@@ -176,10 +176,10 @@ export async function runIngestBench(
       checkpoint: { everyVersions: 1_000_000, everySeconds: 3600 },
       stop: { maxSeconds: 3600 },
     });
-    await warmUp(server.coordinator.url);
+    await warmUp(server.url);
     shared = await measure(
       'coordinator (shared indices)',
-      server.coordinator.url,
+      server.url,
       'coordinator',
       processes,
       perProcess,
@@ -189,7 +189,7 @@ export async function runIngestBench(
     );
     distinct = await measure(
       'coordinator (distinct indices)',
-      server.coordinator.url,
+      server.url,
       'coordinator',
       processes,
       perProcess,
@@ -198,7 +198,7 @@ export async function runIngestBench(
       log,
     );
   } finally {
-    await server.close();
+    await server.stop();
   }
   // Last, so its garbage does not move the RSS baselines of the socket measurements.
   const engineCost = measureEngineCost(PARAMETERS, HIDDEN, DENSITY);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadMnist, useFastestNodeBackend } from '@vtrain/ml/node';
-import { startBenchCoordinator } from '../coordinator-client.js';
+import { TestCoordinator } from '@vtrain/coordinator/harness';
 import { bareLoopSamplesPerSecond } from './bare-loop.js';
 import type { OverheadResult } from './overhead-types.js';
 
@@ -27,7 +27,7 @@ export async function runOverheadBench(
   const bare = await bareLoopSamplesPerSecond(train, HIDDEN, BATCH, seconds);
   log(`  bare tfjs loop (${backend}): ${bare.toFixed(0)} samples/s`);
 
-  const server = await startBenchCoordinator();
+  const server = await TestCoordinator.start();
   const runId = await server.createRun({
     name: 'worker overhead',
     model: { kind: 'mlp', hiddenUnits: HIDDEN },
@@ -39,13 +39,13 @@ export async function runOverheadBench(
   });
   const require = createRequire(import.meta.url);
   const cli = require.resolve('@vtrain/worker/cli');
-  const child = spawn(process.execPath, [cli, '--url', server.coordinator.url, '--quiet'], {
+  const child = spawn(process.execPath, [cli, '--url', server.url, '--quiet'], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
     // Warm-up: connect, shard download, first pulls, wasm start-up.
     const samplesAt = async (): Promise<{ samples: number; at: number }> => {
-      const summary = await server.summary(runId);
+      const summary = await server.run(runId);
       return { samples: summary.latest?.samples ?? 0, at: performance.now() };
     };
     let first = await samplesAt();
@@ -70,6 +70,6 @@ export async function runOverheadBench(
     };
   } finally {
     child.kill('SIGTERM');
-    await server.close();
+    await server.stop();
   }
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunConfigInput } from '@vtrain/protocol';
-import { startBenchCoordinator } from '../coordinator-client.js';
+import { TestCoordinator } from '@vtrain/coordinator/harness';
 import type { RealtimeResult, RealtimeRun } from './realtime-types.js';
 
 /**
@@ -34,7 +34,7 @@ export async function runRealtimeBench(
   const cli = require.resolve('@vtrain/worker/cli');
   const runs: RealtimeRun[] = [];
   for (const { key, schedule } of schedules) {
-    const server = await startBenchCoordinator();
+    const server = await TestCoordinator.start();
     const children: ChildProcess[] = [];
     try {
       const runId = await server.createRun({
@@ -50,18 +50,15 @@ export async function runRealtimeBench(
         children.push(
           spawn(
             process.execPath,
-            [cli, '--url', server.coordinator.url, '--duty-cycle', String(duty), '--quiet'],
+            [cli, '--url', server.url, '--duty-cycle', String(duty), '--quiet'],
             { stdio: ['ignore', 'ignore', 'inherit'] },
           ),
         );
       }
       await sleep(seconds * 1000);
-      const stopped = await fetch(`${server.coordinator.url}/api/runs/${runId}/stop`, {
-        method: 'POST',
-        headers: { authorization: 'Bearer bench-token' },
-      });
-      if (!stopped.ok) throw new Error(`stop failed: ${stopped.status}`);
-      const summary = await server.summary(runId);
+      const stopped = await server.api(`/api/runs/${runId}/stop`, { method: 'POST' });
+      if (stopped.status !== 200) throw new Error(`stop failed: ${stopped.status}`);
+      const summary = await server.run(runId);
       const latest = summary.latest;
       const run: RealtimeRun = {
         schedule: key,
@@ -77,7 +74,7 @@ export async function runRealtimeBench(
       runs.push(run);
     } finally {
       for (const child of children) child.kill('SIGTERM');
-      await server.close();
+      await server.stop();
     }
   }
   return {

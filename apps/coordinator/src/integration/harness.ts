@@ -38,6 +38,11 @@ export class TestCoordinator {
     return this.coordinator.url;
   }
 
+  /** The researcher token (fixed for tests). */
+  get token(): string {
+    return this.coordinator.token;
+  }
+
   async restart(): Promise<void> {
     await this.coordinator.close();
     this.coordinator = await TestCoordinator.boot(this.dataDir, this.options);
