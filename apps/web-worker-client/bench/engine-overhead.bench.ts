@@ -10,11 +10,12 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
+import type { ModelSpec } from '@vtrain/protocol';
 import type { Fixtures, TrainingSpeed } from '../e2e/fixtures/fixtures.js';
 import { launchChromium } from '../e2e/support/chromium.js';
 import { startFixtureServer } from '../e2e/support/fixture-server.js';
 
-const MODEL = { kind: 'mlp', hiddenUnits: [128] } as const;
+const MODEL: ModelSpec = { kind: 'mlp', hiddenUnits: [128] };
 const BATCH_SIZE = 64;
 const STEPS = Number(process.env.STEPS ?? 30);
 const WARMUP = 3;
@@ -31,15 +32,15 @@ try {
     await page.waitForFunction(() => 'vtrainFixtures' in window);
     process.stdout.write(`${backend}: ${WARMUP} warm-up + ${STEPS} timed steps of each loop...\n`);
     const result = await page.evaluate(
-      ([backend, batchSize, steps, warmup]) =>
+      ([backend, model, batchSize, steps, warmup]) =>
         (window as unknown as { vtrainFixtures: Fixtures }).vtrainFixtures.measureTrainingSpeed(
           backend,
-          { kind: 'mlp', hiddenUnits: [128] },
+          model,
           batchSize,
           steps,
           warmup,
         ),
-      [backend, BATCH_SIZE, STEPS, WARMUP] as const,
+      [backend, MODEL, BATCH_SIZE, STEPS, WARMUP] as const,
     );
     results.push(result);
     await page.close();
