@@ -100,6 +100,8 @@ interface PendingUpdate {
 }
 
 interface VirtualWorker {
+  /** Position in the cluster (its profile's index), as the event log reports it. */
+  readonly index: number;
   readonly id: string;
   readonly engine: TrainingEngine;
   readonly timing: WorkerTiming;
@@ -165,6 +167,7 @@ export async function simulate(
     };
     const model = await buildModel(config.model, DATASET_INFO.mnist, spec.seed);
     workers.push({
+      index: profile.index,
       id: `w${profile.index}`,
       engine: new TrainingEngine({
         assignment,
@@ -205,7 +208,7 @@ export async function simulate(
     // (patches carry new values), so the snapshot is what it will hold.
     queue.push(at + downloadMs(cluster, message.bytes), {
       kind: 'weights-arrive',
-      worker: workers.indexOf(worker),
+      worker: worker.index,
       life: worker.life,
       weights: engine.weights.slice(),
       version: engine.version,
@@ -220,7 +223,7 @@ export async function simulate(
         worker.waiting = false;
         queue.push(at + 2 * cluster.latencyMs, {
           kind: 'pull-arrives',
-          worker: workers.indexOf(worker),
+          worker: worker.index,
           life: worker.life,
         });
       }
@@ -245,7 +248,7 @@ export async function simulate(
     };
     queue.push(at + computeMs + uploadMs(cluster, computed.payload.length), {
       kind: 'update-arrives',
-      worker: workers.indexOf(worker),
+      worker: worker.index,
       life: worker.life,
       update,
     });
