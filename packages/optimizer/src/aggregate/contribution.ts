@@ -74,3 +74,15 @@ export function validateContributions(
   });
   return { parameterCount, weights };
 }
+
+/**
+ * L2 norm of a weighted contribution, `w * ||x||_2`, over its stored entries (O(nnz)).
+ *
+ * @param contribution - a validated contribution.
+ * @returns its norm.
+ */
+export function contributionNorm({ update, weight = 1 }: Contribution): number {
+  let sumOfSquares = 0;
+  for (const value of update.values) sumOfSquares += value * value;
+  return weight * Math.sqrt(sumOfSquares);
+}

@@ -1,5 +1,5 @@
 import { AggregationError } from './aggregation-error.js';
-import { validateContributions } from './contribution.js';
+import { contributionNorm, validateContributions } from './contribution.js';
 import type { Contribution } from './contribution.js';
 import { divideToFloat32, scaledSum } from './scaled-sum.js';
 
@@ -23,10 +23,8 @@ export function aggregateNormClip(
   }
   const { parameterCount, weights } = validateContributions(contributions);
   const factors = new Float64Array(contributions.length);
-  contributions.forEach(({ update }, c) => {
-    let sumOfSquares = 0;
-    for (const value of update.values) sumOfSquares += value * value;
-    const norm = weights[c] * Math.sqrt(sumOfSquares);
+  contributions.forEach((contribution, c) => {
+    const norm = contributionNorm(contribution);
     factors[c] = norm > maxNorm ? (weights[c] * maxNorm) / norm : weights[c];
   });
   return divideToFloat32(scaledSum(contributions, factors, parameterCount), contributions.length);

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sparse, sparseVectorOf, unweighted } from '../test-support/sparse-fixtures.js';
 import { aggregateMean } from './mean.js';
-import { aggregateNormFilter, contributionNorm } from './norm-filter.js';
+import { contributionNorm } from './contribution.js';
+import { aggregateNormFilter } from './norm-filter.js';
 
 describe('aggregateNormFilter', () => {
   it('drops updates longer than factor x the median norm and averages the rest', () => {

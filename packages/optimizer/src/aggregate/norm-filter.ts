@@ -1,18 +1,6 @@
 import { AggregationError } from './aggregation-error.js';
-import { validateContributions, type Contribution } from './contribution.js';
+import { contributionNorm, validateContributions, type Contribution } from './contribution.js';
 import { divideToFloat32, scaledSum } from './scaled-sum.js';
-
-/**
- * L2 norm of a weighted contribution, `w * ||x||_2`, over its stored entries (O(nnz)).
- *
- * @param contribution - a validated contribution.
- * @returns its norm.
- */
-export function contributionNorm({ update, weight = 1 }: Contribution): number {
-  let sumOfSquares = 0;
-  for (const value of update.values) sumOfSquares += value * value;
-  return weight * Math.sqrt(sumOfSquares);
-}
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
