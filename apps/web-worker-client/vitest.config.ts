@@ -20,6 +20,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['e2e/**/*.test.ts'],
           environment: 'node',
+          // Installs Debian's Chromium when it is missing, so a fresh machine passes.
+          globalSetup: ['e2e/support/provision-chromium.ts'],
           fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 120_000,

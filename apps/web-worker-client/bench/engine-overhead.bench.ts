@@ -13,6 +13,7 @@ import { format, resolveConfig } from 'prettier';
 import type { ModelSpec } from '@vtrain/protocol';
 import type { Fixtures, TrainingSpeed } from '../e2e/fixtures/fixtures.js';
 import { launchChromium } from '../e2e/support/chromium.js';
+import { provisionChromium } from '../e2e/support/provision-chromium.js';
 import { startFixtureServer } from '../e2e/support/fixture-server.js';
 
 const MODEL: ModelSpec = { kind: 'mlp', hiddenUnits: [128] };
@@ -21,6 +22,7 @@ const STEPS = Number(process.env.STEPS ?? 30);
 const WARMUP = 3;
 const BACKENDS = (process.env.BACKENDS ?? 'webgpu,webgl,wasm,cpu').split(',');
 
+provisionChromium();
 const server = await startFixtureServer();
 const browser = await launchChromium();
 const results: TrainingSpeed[] = [];

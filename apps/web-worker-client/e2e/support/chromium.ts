@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 
+/** Where Debian's `chromium` package puts the browser. */
+export const DEBIAN_CHROMIUM_PATH = '/usr/bin/chromium';
+
 /** Debian's Chromium (`apt-get install chromium`); CHROMIUM_PATH overrides it. Never a downloaded browser. */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? DEBIAN_CHROMIUM_PATH;
 
 /**
  * Flags for headless Chromium as root on a closed network (FACTS.md): no
@@ -26,7 +29,7 @@ const FLAGS = [
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
-      `no Chromium at ${CHROMIUM_PATH}: install Debian's package (apt-get install chromium) or set CHROMIUM_PATH`,
+      `no Chromium at ${CHROMIUM_PATH}: the e2e global set-up (e2e/support/provision-chromium.ts) installs it; or apt-get install chromium, or set CHROMIUM_PATH`,
     );
   }
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS });
