@@ -63,7 +63,12 @@ function aptGet(args: readonly string[], log: (line: string) => void): void {
   }
 }
 
-/** Vitest global set-up of the e2e project. */
+/** Vitest global set-up of the e2e project: a browser we cannot provide ends the run with one line, not a stack. */
 export default function setup(): void {
-  provisionChromium();
+  try {
+    provisionChromium();
+  } catch (error) {
+    console.error(`browser tests: ${(error as Error).message}`);
+    process.exit(1);
+  }
 }
