@@ -4,7 +4,8 @@ import type { SimulationSpec } from '../sim/simulate.js';
 /**
  * The default volunteer cluster of the convergence experiments: 8 browsers of
  * mixed speed (the slowest 4x the fastest), a 100 ms MLP step on the fastest
- * (about a webgl tab here, FACTS.md), a rare 5 s stall, home-broadband links
+ * (about a webgl tab here, docs/architecture.md#tfjs-backends-and-their-speed), a rare 5 s stall,
+ * home-broadband links
  * (50 ms one way, 1 MB/s up, 5 MB/s down) and light churn.
  */
 export const DEFAULT_CLUSTER: ClusterSpec = {

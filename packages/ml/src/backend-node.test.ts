@@ -16,7 +16,8 @@ describe('useFastestNodeBackend', () => {
       requiredKernels: CONV_TRAINING_KERNELS,
       onFallback: (r) => reasons.push(r),
     });
-    // tfjs-backend-wasm 4.22 registers no Conv2DBackpropFilter (FACTS.md).
+    // tfjs-backend-wasm 4.22 registers no Conv2DBackpropFilter
+    // (docs/architecture.md#tfjs-backends-and-their-speed).
     expect(backend).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
     expect(reasons).toEqual(['the wasm backend lacks the kernels Conv2DBackpropFilter']);

@@ -24,7 +24,7 @@ export const CONV_TRAINING_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInp
  * 'wasm' when it initialises and has every required kernel (about 20 ms per
  * MLP 784-128-10 step of batch 64 here, against about 110 ms on 'cpu'), else
  * 'cpu', whose reason goes to `onFallback`. tfjs-node is not an option: it
- * downloads libtensorflow at install time (FACTS.md).
+ * downloads libtensorflow at install time (docs/architecture.md#tfjs-backends-and-their-speed).
  *
  * @returns the backend now active.
  */

@@ -6,7 +6,7 @@
  * 1%, times the O(P) selector (one-shot and with reused scratch), top-k with
  * error feedback, and the full-sort reference, checks once per size that the
  * selector keeps exactly the reference's entries, prints a table and writes
- * `bench/results/topk.json`. Target (DESIGN.md §4, the optimizer brief): at
+ * `bench/results/topk.json`. Target (docs/algorithms.md#selecting-the-top-k-in-linear-time): at
  * P = 1M, median <= 15 ms and >= 10x faster than the full sort.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -29,7 +29,7 @@ export interface ErrorFeedbackOptions {
 
 /**
  * Top-k sparsification with error feedback (Stich, Cordonnier, Jaggi 2018,
- * "Sparsified SGD with Memory", Algorithm 1; DESIGN.md §4).
+ * "Sparsified SGD with Memory", Algorithm 1; docs/algorithms.md#top-k-with-error-feedback).
  *
  * With residual r (zeros at start) and an input u that is already scaled
  * (eta * g, or a local-SGD model delta):

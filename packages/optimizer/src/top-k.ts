@@ -46,7 +46,8 @@ function nonFiniteAt(values: Float32Array, index: number): TopKError {
 }
 
 /**
- * `k = ceil(density * P)`, the number of entries a worker sends (DESIGN.md §4).
+ * `k = ceil(density * P)`, the number of entries a worker sends
+ * (docs/algorithms.md#top-k-with-error-feedback).
  *
  * The product is taken as exact when it is within a few ulps of an integer, so
  * binary noise does not add an entry (0.07 * 100 is 7.000000000000001 in
@@ -76,7 +77,7 @@ export function topKCount(density: number, parameterCount: number): number {
  * what a full sort by that order would keep, whatever `random` returns;
  * `random` only affects speed.
  *
- * Method (the "sampling a threshold" option of DESIGN.md §4):
+ * Method (docs/algorithms.md#selecting-the-top-k-in-linear-time):
  * 1. draw s positions uniformly (s ≈ 64 P / k, clamped to [1024, 65536]) and
  *    take the sample magnitude of rank r = ceil(μ + 4√μ + 1) from the top,
  *    μ = s k / P: a threshold t slightly below the k-th magnitude;

@@ -14,7 +14,7 @@ export const MAX_PARAMETER_COUNT = 20_000_000;
 export const MESSAGE_ENVELOPE_BYTES = 16 * 1024;
 
 /**
- * The largest legitimate update message of a run (DESIGN section 5: size
+ * The largest legitimate update message of a run (docs/architecture.md#3-the-wire: size
  * `maxHttpBufferSize` from it, not 100 MB): its sparse payload at exactly k
  * entries (`topKCount` of the optimizer, which both ends use), bounded above,
  * plus the envelope. Anything larger is hostile.

@@ -150,7 +150,7 @@ export const ThresholdConfigSchema = z.discriminatedUnion('shape', [
   }),
 ]);
 
-/** Local-SGD period rule (Haddadpour et al. 2019, ALGORITHMS.md section 2). */
+/** Local-SGD period rule (Haddadpour et al. 2019, docs/algorithms.md#local-sgd-and-lupa). */
 export const LocalPeriodRuleSchema = z.discriminatedUnion('rule', [
   z.strictObject({ rule: z.literal('fixed'), steps: z.int().min(1).max(100_000) }),
   z.strictObject({

@@ -20,7 +20,8 @@ function prefixLines(
 
 /**
  * Forks `options.count` copies of the CLI script, each with `--count 1` (separate
- * processes, so workers do not share one JavaScript thread, FACTS.md), prefixes
+ * processes, so workers do not share one JavaScript thread,
+ * docs/architecture.md#data-pipeline-and-processes), prefixes
  * their output with `[worker i]`, and on SIGINT/SIGTERM sends each the stop message
  * so it closes its socket cleanly; a child still alive after 10 s, or at a second
  * signal, is killed.

@@ -65,7 +65,7 @@ function nowMs(): number {
  * `version` (bit-identical to the coordinator's), computes compressed updates
  * from it, and takes the coordinator's weights back.
  *
- * An update (DESIGN.md §4, "Top-k with error feedback" and "Local SGD"):
+ * An update (docs/algorithms.md#top-k-with-error-feedback, docs/algorithms.md#local-sgd-and-lupa):
  *
  *   local_0 = global;  local_h = opt.step(local_{h-1}, grad L(local_{h-1}; batch_h)),  h = 1..H
  *   u = global - local_H                       (the descent direction the server subtracts)
@@ -73,7 +73,7 @@ function nowMs(): number {
  *   k = topKCount(density, P) = ceil(density * P)
  *
  * With H = 1 and SGD this is u = eta * g; the engine then computes u = eta * g
- * directly (DESIGN.md §4: "a = r + eta_local * g"), which is what
+ * directly (a = r + eta * g, docs/algorithms.md#top-k-with-error-feedback), which is what
  * global - (global - eta * g) equals up to float32 rounding, so that
  * `densify(sent) + r_new == r_old + eta * g` holds bit for bit.
  *
@@ -82,7 +82,8 @@ function nowMs(): number {
  * step count, as the LUPA code keeps them across rounds); both start at zero for
  * a new engine, i.e. a new run. The batch order continues across updates.
  *
- * tfjs WebGPU care (FACTS.md): one `await data()` readback per local step (inside
+ * tfjs WebGPU care (docs/architecture.md#tfjs-pitfalls-the-engine-avoids): one `await data()`
+ * readback per local step (inside
  * `computeGradient`), no `dataSync`, a fixed k per run so the sparse buffers
  * keep one size, and every tensor disposed (the batch after each step).
  */

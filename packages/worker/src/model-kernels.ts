@@ -6,7 +6,8 @@ const CONVOLUTION_CLASS =
 
 /**
  * Whether training `spec` needs convolution gradients (`Conv2DBackpropFilter`,
- * which tfjs-backend-wasm 4.22 lacks, FACTS.md): every 'cnn' of the zoo, and a
+ * which tfjs-backend-wasm 4.22 lacks, docs/architecture.md#tfjs-backends-and-their-speed): every
+ * 'cnn' of the zoo, and a
  * custom topology that names a convolution layer class anywhere (nested models
  * included, hence a search of the serialised topology).
  */

@@ -184,7 +184,7 @@ function resolveNamespaceUrl(url: string): URL {
 }
 
 /**
- * The worker's protocol loop over socket.io (DESIGN.md §3 steps 3-5, §5), the
+ * The worker's protocol loop over socket.io (docs/architecture.md#2-the-session), the
  * same in a browser Web Worker and in the Node CLI: it imports no Node module.
  *
  * 1. connect to the worker namespace (websocket, socket.io's jittered reconnection);

@@ -27,7 +27,7 @@ export interface ExportRunInput {
 }
 
 /**
- * Exports a run's weights (DESIGN.md section 3, step 7) as:
+ * Exports a run's weights (docs/architecture.md#around-the-update) as:
  *
  * - `tfjs/model.json` + `tfjs/weights.bin`: a TensorFlow.js layers model ({@link exportTfjs});
  * - `model.safetensors`: one F32 tensor per trainable weight, named and shaped as in

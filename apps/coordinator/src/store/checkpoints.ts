@@ -33,7 +33,8 @@ const CHECKPOINT_FILE = /^ckpt-(0|[1-9][0-9]*)\.bin$/;
 const TEMPORARY_FILE = /^ckpt-(0|[1-9][0-9]*)\.bin\.tmp-[0-9a-f]+$/;
 
 /**
- * Checkpoint files of runs, one directory per run under `dir` (DESIGN.md section 6: a crash
+ * Checkpoint files of runs, one directory per run under `dir`
+ * (docs/architecture.md#around-the-update: a crash
  * never leaves a half-written checkpoint). Layout: `<dir>/<runId>/ckpt-<version>.bin`, in the
  * format of `encodeCheckpoint` (checkpoint-format.ts).
  *

@@ -119,7 +119,8 @@ function prepareStatements(db: Database.Database) {
 }
 
 /**
- * The coordinator's embedded database (DESIGN.md section 6): runs, metrics time series,
+ * The coordinator's embedded database (docs/architecture.md#around-the-update): runs, metrics time
+ * series,
  * per-worker contributions and settings in one SQLite file via better-sqlite3.
  *
  * - WAL journal with `synchronous = NORMAL`: a commit is an append to the log with no fsync,

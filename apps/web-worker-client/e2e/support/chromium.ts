@@ -8,7 +8,8 @@ export const DEBIAN_CHROMIUM_PATH = '/usr/bin/chromium';
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? DEBIAN_CHROMIUM_PATH;
 
 /**
- * Flags for headless Chromium as root on a closed network (FACTS.md): no
+ * Flags for headless Chromium as root on a closed network
+ * (docs/architecture.md#webgpu-in-headless-chromium): no
  * sandbox, no background connections; WebGPU on (SwiftShader without a GPU).
  */
 const FLAGS = [

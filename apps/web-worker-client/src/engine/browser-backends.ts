@@ -34,7 +34,8 @@ async function activate(name: string): Promise<string | undefined> {
 }
 
 /**
- * The tfjs backends of a browser, best first (FACTS.md): WebGPU, then WebGL
+ * The tfjs backends of a browser, best first on a machine with a GPU
+ * (docs/architecture.md#tfjs-backends-and-their-speed): WebGPU, then WebGL
  * (an OffscreenCanvas context in a Web Worker), WASM, and the plain-JS CPU.
  * WebGPU is only tried when an adapter exists, which gives a clearer reason
  * than tfjs's own failure.

@@ -28,7 +28,8 @@ const PIXEL_TO_UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 /**
  * Turns examples into batch tensors through ONE reused Float32Array of pixels
  * and one Int32Array of labels: one pass over the bytes to fill, then one
- * `tf.tensor` call each (FACTS.md: a per-sample JS pipeline cost a peer most of
+ * `tf.tensor` call each (docs/architecture.md#data-pipeline-and-processes: a per-sample JS
+ * pipeline cost a peer most of
  * its time).
  *
  * Why a batch must be disposed before the next fill: on the cpu backend (and

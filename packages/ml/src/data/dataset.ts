@@ -3,7 +3,8 @@ import { pixelsPerExample, type DatasetInfo } from './dataset-info.js';
 
 /**
  * A labelled image set held as two flat typed arrays, so a shard of 60k MNIST
- * images is 47 MB of bytes rather than millions of JS numbers (FACTS.md: a peer
+ * images is 47 MB of bytes rather than millions of JS numbers
+ * (docs/architecture.md#data-pipeline-and-processes: a peer
  * lost most of its time to a per-sample JS pipeline).
  *
  * Example i's pixels are images[i * P, (i + 1) * P) with P = height * width *

@@ -9,7 +9,7 @@ import { aggregateTrimmedMean } from './trimmed-mean.js';
 
 /**
  * The aggregation rule of a run, as named in the wire run-config schema
- * (DESIGN.md §4, "Robust aggregation"). Discriminated on `rule`.
+ * (docs/algorithms.md#robust-aggregation). Discriminated on `rule`.
  */
 export type AggregationRule =
   | { readonly rule: 'mean' }

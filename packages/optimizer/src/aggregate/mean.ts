@@ -6,7 +6,7 @@ import { reduceOverUnion } from './union-coordinates.js';
 
 /**
  * Mean of the (weighted) updates: `(1/n) sum_i w_i x_i`, the plain averaging
- * of synchronous SGD and of local SGD (DESIGN.md §4). Entries a sparse update
+ * of synchronous SGD and of local SGD (docs/algorithms.md#mean). Entries a sparse update
  * does not store count as 0. Scatter-adds into one binary64 dense accumulator,
  * rounds once to float32.
  *
@@ -24,7 +24,7 @@ export function aggregateMean(contributions: readonly Contribution[]): Float32Ar
  * sparse vector on the union of the supports (zero elsewhere, as there):
  * O(N log n) for N stored entries over n updates instead of O(P). This is what
  * lets an asynchronous server apply one 1%-dense update to a model of a million
- * parameters without touching the other 99% (DESIGN.md §4, asynchronous phase).
+ * parameters without touching the other 99% (docs/algorithms.md#asynchronous-sgd).
  * Each coordinate is summed in binary64 in contribution order, as the dense
  * scatter-add does, and rounded once to float32.
  *

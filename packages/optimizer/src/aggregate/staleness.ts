@@ -5,7 +5,7 @@ export const STALENESS_DAMPINGS = ['none', 'inverse', 'inverse-plus-one'] as con
 
 /**
  * How an update's weight shrinks with its staleness s = v - v_i
- * (DESIGN.md §4; Zhang, Gupta, Lian, Liu 2016, "Staleness-aware Async-SGD").
+ * (docs/algorithms.md#asynchronous-sgd; Zhang, Gupta, Lian, Liu 2016, "Staleness-aware Async-SGD").
  */
 export type StalenessDamping = (typeof STALENESS_DAMPINGS)[number];
 

@@ -7,7 +7,7 @@ import { SgdOptimizer } from './sgd.js';
 
 /**
  * The optimizer a worker uses for its local steps on the flat parameter vector
- * (local SGD, DESIGN.md §4), as named in the wire run-config schema.
+ * (local SGD, docs/algorithms.md#local-sgd-and-lupa), as named in the wire run-config schema.
  * The rules are the same as the server's ({@link SgdOptimizer}, {@link AdamOptimizer}).
  */
 export type WorkerOptimizerConfig = SgdConfig | AdamConfig;

@@ -6,7 +6,8 @@
 /**
  * How long a batch (a synchronous round, or a hybrid buffer) may stay open:
  * `deadline = openedAt + clamp(minMs, maxMs, slack * quantile(last window stepMs samples))`,
- * and `maxMs` before any sample (DESIGN.md section 4: stragglers are dropped, never waited on).
+ * and `maxMs` before any sample (stragglers are dropped, never waited on:
+ * docs/algorithms.md#synchronous-rounds-and-deadlines).
  */
 export interface RoundDeadline {
   /** Multiplier on the quantile, `>= 1`, so a typical worker is never cut off. Default 2. */
@@ -21,7 +22,10 @@ export interface RoundDeadline {
   readonly maxMs: number;
 }
 
-/** Staleness bound (DESIGN.md section 4): `s_i = v - v_i > maxStaleness` is rejected as `'stale'`. */
+/**
+ * Staleness bound (docs/algorithms.md#asynchronous-sgd): `s_i = v - v_i > maxStaleness` is
+ * rejected as `'stale'`.
+ */
 export interface StalenessPolicy {
   /** Largest accepted staleness, a non-negative integer. Default 32. */
   readonly maxStaleness: number;
@@ -32,7 +36,7 @@ export type ThresholdClock = 'time' | 'updates';
 
 /**
  * Threshold functions of the Smooth Switch hybrid (arXiv 2407.00101; the shapes are open
- * choices, ALGORITHMS.md section 1) that depend only on `s`, see `thresholdK`:
+ * choices, docs/algorithms.md#smooth-switch-hybrid) that depend only on `s`, see `thresholdK`:
  * - linear: `K = max(1, ceil(N * min(1, s / horizon)))`;
  * - exponential: `K = max(1, min(N, round(N ** min(1, s / horizon))))`, geometric growth 1 -> N;
  * - step: `K = max(1, ceil(N * floor(steps * min(1, s / horizon)) / steps))`.
@@ -72,7 +76,7 @@ export type LateUpdateRule = 'reject' | 'next-round';
 
 /**
  * Local-SGD period H (local steps per round), LUPA-SGD (Haddadpour et al. 2019,
- * ALGORITHMS.md section 2), see `localSteps`:
+ * docs/algorithms.md#local-sgd-and-lupa), see `localSteps`:
  * - fixed: `H = steps`;
  * - lupa-adaptive: `tau_i = ceil((F(x_0) / F(x_i)) ** (1/3)) * tau_0`, capped at `maxSteps`
  *   (the paper's suggested rule);
@@ -84,7 +88,8 @@ export type LocalPeriodRule =
   | { readonly rule: 'lupa-linear'; readonly initialSteps: number; readonly alpha: number };
 
 /**
- * Which schedule decides when updates are applied (DESIGN.md section 4). All of them are one
+ * Which schedule decides when updates are applied (docs/algorithms.md#the-schedule-state-machine).
+ * All of them are one
  * mechanism, a batch flushed at K updates from K distinct workers or at its deadline:
  * - async: K = 1 (apply on arrival);
  * - sync: K = N (rounds with a barrier);

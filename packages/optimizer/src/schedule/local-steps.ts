@@ -20,8 +20,8 @@ function assertPositiveLoss(name: string, loss: number): void {
 
 /**
  * The local-SGD period H (local steps before a worker sends its model delta) for round
- * `roundIndex` (0 for the first round), LUPA-SGD (Haddadpour et al. 2019, ALGORITHMS.md
- * section 2):
+ * `roundIndex` (0 for the first round), LUPA-SGD (Haddadpour et al. 2019,
+ * docs/algorithms.md#local-sgd-and-lupa):
  * - fixed: `H = steps`;
  * - lupa-adaptive: `H = min(maxSteps, ceil((F(x_0) / F(x_i)) ** (1/3)) * tau_0)` with
  *   `F(x_0) = initialLoss` (the first evaluation) and `F(x_i) = currentLoss` (the latest one);

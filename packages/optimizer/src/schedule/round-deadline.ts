@@ -2,7 +2,8 @@ import type { RoundDeadline } from './config.js';
 import { quantile } from './quantile.js';
 
 /**
- * How long a batch may stay open, in ms (DESIGN.md section 4: a round closes at a deadline
+ * How long a batch may stay open, in ms (docs/algorithms.md#synchronous-rounds-and-deadlines:
+ * a round closes at a deadline
  * derived from recent step times, so stragglers are dropped and never waited on forever):
  * `clamp(minMs, maxMs, slack * quantile(recent, config.quantile))` where `recent` is the last
  * `config.window` entries of `samples`; `maxMs` before any sample.

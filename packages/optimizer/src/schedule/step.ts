@@ -233,7 +233,8 @@ function observeLoss(state: ScheduleState, loss: number): ScheduleState {
 /**
  * Advances a schedule by one event (pure: no clock, no randomness, the input state untouched).
  *
- * Model (DESIGN.md section 4; Smooth Switch, arXiv 2407.00101): updates are buffered in one open
+ * Model (docs/algorithms.md#the-schedule-state-machine; Smooth Switch, arXiv 2407.00101): updates
+ * are buffered in one open
  * batch, applied as a whole (`apply`, version + 1) when it holds K updates from K distinct active
  * workers, or when time reaches its deadline (`openedAt + roundDeadlineMs`), whichever is first.
  * K = 1 is asynchronous, K = N synchronous rounds, in between the hybrid. Time is only `at`:

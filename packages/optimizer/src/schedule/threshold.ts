@@ -2,8 +2,9 @@ import type { ClockThresholdConfig } from './config.js';
 import { ScheduleError } from './errors.js';
 
 /**
- * K(s) of the Smooth Switch hybrid (arXiv 2407.00101; shapes are open choices, ALGORITHMS.md
- * section 1): how many updates from distinct workers a batch needs before it is applied.
+ * K(s) of the Smooth Switch hybrid (arXiv 2407.00101; the shapes are our choices, see
+ * docs/algorithms.md#smooth-switch-hybrid): how many updates from distinct workers a batch needs
+ * before it is applied.
  * Shapes:
  * - linear: `K = max(1, ceil(N * min(1, s / horizon)))`;
  * - exponential: `K = max(1, min(N, round(N ** min(1, s / horizon))))`, geometric growth 1 -> N;

@@ -45,7 +45,8 @@ const P = 1_000_000;
  * positions after the previous index all unselected: probability (1 - p)^127) and a 3rd when
  * >= 16384 ((1 - p)^16383). So varint bytes ~ 1 + (1 - p)^127 + (1 - p)^16383, plus the
  * value bytes, plus the 11-byte header spread over k entries.
- *   p = 1%:   1 + 0.99^127  = 1 + 0.279 = 1.279  (1.3 bytes/index, as FACTS.md measured)
+ *   p = 1%:   1 + 0.99^127  = 1 + 0.279 = 1.279  (1.3 bytes/index measured,
+ *             docs/architecture.md#wire-sizes-and-top-k-speed)
  *   p = 0.1%: 1 + 0.999^127 = 1 + 0.881 = 1.881  (the 3-byte term is e^-16.4, negligible)
  */
 function expectedBytesPerElement(count: number, valueFormat: SparseValueFormat): number {

@@ -77,7 +77,8 @@ export function encodedSparseUpdateSize(
 /**
  * Upper bound on the encoded size of any valid update with dense length `length` and `count`
  * entries: 11 + count * (varintBytes(P - 1) + bytesPerValue), since every gap is <= P - 1.
- * Use it to size `maxHttpBufferSize` from the largest legitimate message (DESIGN section 5).
+ * Use it to size `maxHttpBufferSize` from the largest legitimate message
+ * (docs/architecture.md#3-the-wire).
  */
 export function maxEncodedSparseUpdateSize(
   length: number,
@@ -89,8 +90,8 @@ export function maxEncodedSparseUpdateSize(
 }
 
 /**
- * Encodes a sparse update (DESIGN section 5: "count, indices (delta + varint), values (f32;
- * f16 optional)"). All integers little-endian; byte by byte:
+ * Encodes a sparse update: count, indices (delta + varint), values (f32, or f16 on request;
+ * SPEC-binary.md). All integers little-endian; byte by byte:
  *
  * | offset | size | field                                                        |
  * |--------|------|--------------------------------------------------------------|

@@ -50,7 +50,7 @@ export interface FakeCoordinatorOptions {
 }
 
 /**
- * A minimal coordinator that follows the worker contract of the brief: hello ->
+ * A minimal coordinator that follows the worker contract of docs/api.md: hello ->
  * welcome (resume keeps the identity and the last seq), pull -> dense weights or
  * an empty patch when the worker is current, update -> duplicate check, then
  * w <- w - sent (server SGD, lr 1), version + 1, `applied` with the patch of new
