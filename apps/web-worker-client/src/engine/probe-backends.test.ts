@@ -31,6 +31,17 @@ function steppingClock() {
   return () => (t += 10);
 }
 
+/** A clock under which the probe's steps take `durations` ms in turn (each step reads it twice). */
+function scriptedClock(durations: readonly number[]) {
+  let t = 0;
+  let reads = 0;
+  return () => {
+    if (reads % 2 === 1) t += durations[(reads - 1) / 2] ?? 1;
+    reads++;
+    return t;
+  };
+}
+
 describe('measureBackends', () => {
   it('times real steps on the cpu backend, reports a failing backend, and leaks no tensor', async () => {
     await tf.setBackend('cpu');
@@ -59,25 +70,36 @@ describe('measureBackends', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('stops timing a backend once its share of the budget is spent (at least one step)', async () => {
-    const measurements = await measureBackends(
+  it('times three steps, then more while the share of the budget lasts, within the budget', async () => {
+    // 10 ms steps. Share 20 ms each: three steps (the minimum), then the share is spent.
+    const short = await measureBackends(
       assignment,
       [cpu, cpu],
       { totalMs: 40, maxSteps: 5 },
       steppingClock(),
     );
-    // Share 20 ms each: steps of 10 ms, the loop stops once 20 ms are spent.
-    expect(measurements).toEqual([
-      { name: 'cpu', outcome: 'measured', msPerStep: 10, steps: 2, firstStepMs: 10 },
-      { name: 'cpu', outcome: 'measured', msPerStep: 10, steps: 2, firstStepMs: 10 },
+    expect(short).toEqual([
+      { name: 'cpu', outcome: 'measured', msPerStep: 10, steps: 3, firstStepMs: 10 },
+      { name: 'cpu', outcome: 'measured', msPerStep: 10, steps: 3, firstStepMs: 10 },
     ]);
-    const tight = await measureBackends(
+    // Share 50 ms: up to maxSteps.
+    const long = await measureBackends(
       assignment,
-      [cpu, cpu, cpu, cpu],
-      { totalMs: 12, maxSteps: 5 },
+      [cpu, cpu],
+      { totalMs: 100, maxSteps: 5 },
       steppingClock(),
     );
-    expect(tight[0]).toMatchObject({ outcome: 'measured', steps: 1 });
+    expect(long[0]).toMatchObject({ outcome: 'measured', steps: 5 });
+    // Steps that take the whole budget end the timing early.
+    const tight = await measureBackends(
+      assignment,
+      [cpu],
+      { totalMs: 15, maxSteps: 5 },
+      steppingClock(),
+    );
+    expect(tight).toEqual([
+      { name: 'cpu', outcome: 'measured', msPerStep: 10, steps: 2, firstStepMs: 10 },
+    ]);
   });
 
   it('does not time a backend whose warm-up step alone overran the whole budget', async () => {
@@ -88,6 +110,30 @@ describe('measureBackends', () => {
       steppingClock(),
     );
     expect(measurements).toEqual([{ name: 'cpu', outcome: 'over-budget', firstStepMs: 10 }]);
+  });
+
+  it('times on a GPU backend whose first step was all shader compilation', async () => {
+    const asGpu: BackendCandidate = { name: 'webgpu', init: cpu.init };
+    // webgpu: compiles for 500 ms, then one more slow step, then 3 ms steps (the median
+    // hides the slow one); cpu: a 500 ms first step is not timed on.
+    const measurements = await measureBackends(
+      assignment,
+      [asGpu, cpu],
+      { totalMs: 100, maxSteps: 5 },
+      scriptedClock([500, 40, 3, 3, 3, 3, 500]),
+    );
+    expect(measurements).toEqual([
+      { name: 'webgpu', outcome: 'measured', msPerStep: 3, steps: 5, firstStepMs: 500 },
+      { name: 'cpu', outcome: 'over-budget', firstStepMs: 500 },
+    ]);
+    // A GPU backend slow on its second step too is over the budget.
+    const slow = await measureBackends(
+      assignment,
+      [asGpu],
+      { totalMs: 100, maxSteps: 5 },
+      scriptedClock([500, 400]),
+    );
+    expect(slow).toEqual([{ name: 'webgpu', outcome: 'over-budget', firstStepMs: 500 }]);
   });
 
   it('reports a model that cannot be built as a failure of that backend', async () => {
