@@ -40,8 +40,11 @@ async function activate(name: string): Promise<string | undefined> {
 }
 
 /**
- * The tfjs backends of a browser, best first (FACTS.md): WebGPU, then WebGL
- * (an OffscreenCanvas context in a Web Worker), WASM, and the plain-JS CPU.
+ * The tfjs backends of a browser, best first on a machine with a GPU: WebGPU,
+ * then WebGL (an OffscreenCanvas context in a Web Worker), WASM, and the
+ * plain-JS CPU. This order is only the guess before anything is measured (the
+ * hello's backend) and the probe's tie-break; a run's model trains on the
+ * backend the probe measures fastest (probe-backends.ts, pick-backend.ts).
  * WebGPU is only tried when an adapter exists, which gives a clearer reason
  * than tfjs's own failure.
  */
