@@ -2,7 +2,9 @@
  * Per-step time of the browser engine on each tfjs backend in Debian's
  * Chromium, and its overhead against a bare tfjs training loop on the same
  * backend, model and batch (samples/s ratio, both measured in the same page in
- * the same run). Writes bench/results/engine-overhead.json.
+ * the same run). Then the contribute page's backend probe on the same model
+ * and batch size, and which backend it picks, and why. Writes
+ * bench/results/engine-overhead.json.
  *
  *   pnpm --filter @vtrain/web-worker-client bench
  *   STEPS=20 BACKENDS=webgpu,webgl pnpm --filter @vtrain/web-worker-client bench
@@ -11,12 +13,12 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import type { ModelSpec } from '@vtrain/protocol';
-import type { Fixtures, TrainingSpeed } from '../e2e/fixtures/fixtures.js';
+import type { Fixtures, ProbeOutcome, TrainingSpeed } from '../e2e/fixtures/fixtures.js';
 import { launchChromium } from '../e2e/support/chromium.js';
 import { provisionChromium } from '../e2e/support/provision-chromium.js';
 import { startFixtureServer } from '../e2e/support/fixture-server.js';
 
-const MODEL: ModelSpec = { kind: 'mlp', hiddenUnits: [128] };
+const MODEL: Extract<ModelSpec, { kind: 'mlp' }> = { kind: 'mlp', hiddenUnits: [128] };
 const BATCH_SIZE = 64;
 const STEPS = Number(process.env.STEPS ?? 30);
 const WARMUP = 3;
@@ -26,6 +28,8 @@ provisionChromium();
 const server = await startFixtureServer();
 const browser = await launchChromium();
 const results: TrainingSpeed[] = [];
+/** The page's backend probe on the same model and batch (one run). */
+const probes: ProbeOutcome[] = [];
 try {
   for (const backend of BACKENDS) {
     // A fresh page per backend: no state (compiled programs, buffer pools) carries over.
@@ -47,6 +51,20 @@ try {
     results.push(result);
     await page.close();
   }
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.waitForFunction(() => 'vtrainFixtures' in window);
+  process.stdout.write("the contribute page's backend probe...\n");
+  const probe = await page.evaluate(
+    ([model, batchSize]) =>
+      (window as unknown as { vtrainFixtures: Fixtures }).vtrainFixtures.probeBackends(
+        model,
+        batchSize,
+      ),
+    [MODEL, BATCH_SIZE] as const,
+  );
+  probes.push(probe);
+  await page.close();
 } finally {
   await browser.close();
   await server.close();
@@ -66,6 +84,18 @@ console.table(
     'tensors before/after': `${r.tensorsBefore}/${r.tensorsAfterBare}/${r.tensorsAfterEngine}`,
   })),
 );
+for (const probe of probes) {
+  console.log(`\nThe probe picks ${probe.choice.name}: ${probe.choice.reason}`);
+  console.table(
+    probe.measurements.map((m) => ({
+      backend: m.name,
+      outcome: m.outcome,
+      'ms/step': m.outcome === 'measured' ? m.msPerStep.toFixed(1) : '',
+      'first step ms': m.outcome === 'failed' ? '' : m.firstStepMs.toFixed(0),
+      reason: m.outcome === 'failed' ? m.reason : '',
+    })),
+  );
+}
 // Written as Prettier writes it, so the committed figures pass the repository's format check.
 const resultsFile = fileURLToPath(new URL('results/engine-overhead.json', import.meta.url));
 const json = JSON.stringify({
@@ -75,6 +105,7 @@ const json = JSON.stringify({
   warmup: WARMUP,
   chromium: browser.version(),
   results,
+  probe: probes[0],
 });
 await writeFile(
   resultsFile,

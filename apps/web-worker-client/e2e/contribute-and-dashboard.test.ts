@@ -78,7 +78,10 @@ async function openContributeTab(): Promise<Page> {
   page.on('pageerror', (error) => {
     console.error('contribute page error:', error);
   });
-  await page.goto(coordinator.url);
+  // Forced onto WebGPU: this suite checks the WebGPU path end to end (training, flat tensor
+  // memory, the dashboard's worker rows). Left to itself the page would measure SwiftShader's
+  // WebGPU as slower than wasm here and train on wasm (e2e/backend-probe.test.ts).
+  await page.goto(`${coordinator.url}/?backend=webgpu`);
   return page;
 }
 

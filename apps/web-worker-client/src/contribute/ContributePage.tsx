@@ -2,8 +2,10 @@ import { useState } from 'react';
 import { totalRejected } from '@vtrain/protocol';
 import type { WorkerStatus } from '@vtrain/worker';
 import { formatBytes } from '@vtrain/worker/status-line';
+import { BackendProbe } from './BackendProbe.js';
 import { contributionShare, type UpdateTally } from './contribution-share.js';
 import { loadPreferences, savePreferences, type Preferences } from './preferences.js';
+import { backendOverride, forgetProbes } from './probe-cache.js';
 import { Stat } from './Stat.js';
 import { useEngine } from './use-engine.js';
 import { useRunProgress } from './use-run-progress.js';
@@ -45,7 +47,13 @@ function accepted(status: WorkerStatus): number {
 export function ContributePage() {
   const [preferences, setPreferences] = useState<Preferences>(() => loadPreferences(localStorage));
   const [paused, setPaused] = useState(false);
-  const engine = useEngine(preferences.contribute, paused, preferences.dutyCycle);
+  // `?backend=webgpu` (or webgl, wasm, cpu) forces a backend, for tests and for the curious.
+  const [override] = useState(() => backendOverride(window.location.search));
+  const [generation, setGeneration] = useState(0);
+  const engine = useEngine(preferences.contribute, paused, preferences.dutyCycle, {
+    force: override.backend,
+    generation,
+  });
   const status = engine.snapshot?.status;
   const progress = useRunProgress(status?.runId);
 
@@ -131,6 +139,12 @@ export function ContributePage() {
         </label>
       </section>
 
+      {override.error !== undefined && (
+        <p className="small warning" data-testid="backend-override-error">
+          {override.error}
+        </p>
+      )}
+
       <p className={`state state-${state}`} data-testid="state" data-state={state} role="status">
         {STATE_TEXT[state]}
         {engine.failure !== undefined && `: ${engine.failure}`}
@@ -143,7 +157,10 @@ export function ContributePage() {
             <p data-testid="backend" data-backend={status.backend.name}>
               Compute backend: <strong>{status.backend.name}</strong>
               {status.backend.reason !== undefined && (
-                <span className="why"> (not a better one because {status.backend.reason})</span>
+                <span className="why" data-testid="backend-reason">
+                  {' '}
+                  — {status.backend.reason}
+                </span>
               )}
             </p>
             <p data-testid="run-name">
@@ -153,6 +170,15 @@ export function ContributePage() {
                 ` · ${status.parameterCount.toLocaleString()} parameters`}
             </p>
           </section>
+
+          <BackendProbe
+            probing={engine.probing}
+            report={engine.probe}
+            onMeasureAgain={() => {
+              forgetProbes(localStorage, engine.probe?.key);
+              setGeneration((g) => g + 1);
+            }}
+          />
 
           <section className="stats">
             <Stat id="steps" label="Steps" value={status.steps} />

@@ -1,4 +1,5 @@
-import type { EngineCommand, EngineEvent } from './engine-messages.js';
+import type { Backend } from '@vtrain/protocol';
+import type { BackendProbeReport, EngineCommand, EngineEvent } from './engine-messages.js';
 
 /** How long a stop may take (an update in flight finishes first) before the worker is terminated. */
 const STOP_GRACE_MS = 5_000;
@@ -29,8 +30,12 @@ export class EngineClient {
     this.worker.postMessage(command);
   }
 
-  start(url: string, dutyCycle: number): void {
-    this.send({ type: 'start', url, dutyCycle });
+  start(
+    url: string,
+    dutyCycle: number,
+    backend: { forceBackend?: Backend; cachedProbes?: readonly BackendProbeReport[] } = {},
+  ): void {
+    this.send({ type: 'start', url, dutyCycle, ...backend });
   }
 
   pause(): void {

@@ -1,4 +1,6 @@
+import type { Backend } from '@vtrain/protocol';
 import type { SessionLogLevel, WorkerStatus } from '@vtrain/worker';
+import type { BackendDecision, BackendMeasurement, GpuAdapterDescription } from './pick-backend.js';
 
 /*
  * The small message API between the contribute page and the engine's Web
@@ -15,6 +17,10 @@ export type EngineCommand =
       readonly url: string;
       /** Share of wall time spent computing, in (0, 1]. */
       readonly dutyCycle: number;
+      /** Train on this backend, without probing (the page's `?backend=` parameter). */
+      readonly forceBackend?: Backend;
+      /** Probes of earlier visits (the page keeps them); one for the run's model skips probing. */
+      readonly cachedProbes?: readonly BackendProbeReport[];
     }
   | { readonly type: 'pause' }
   | { readonly type: 'resume' }
@@ -27,6 +33,25 @@ export interface ShardCacheStats {
   readonly misses: number;
   /** Why the cache is not used, when it is not (no Cache API in this context). */
   readonly unavailable?: string;
+}
+
+/**
+ * How the engine chose its backend for a model and batch size: the probe's
+ * measurements (measured now, or remembered from an earlier visit) and the
+ * decision, or the page's override.
+ */
+export interface BackendProbeReport {
+  /** `probeKey` of the model, data set and batch size measured. */
+  readonly key: string;
+  /** The model as the page names it, e.g. "mlp [16], batch 16". */
+  readonly label: string;
+  readonly source: 'probed' | 'cached' | 'forced';
+  readonly choice: BackendDecision;
+  /** Empty when forced. */
+  readonly measurements: readonly BackendMeasurement[];
+  readonly adapter?: GpuAdapterDescription;
+  /** When the measurements were taken (ms since the epoch). */
+  readonly measuredAt: number;
 }
 
 /** What the page shows: the session's status plus the engine's own facts. */
@@ -43,5 +68,9 @@ export type EngineEvent =
   | { readonly type: 'log'; readonly level: SessionLogLevel; readonly message: string }
   /** Starting failed before any session existed (no backend could initialise). */
   | { readonly type: 'failed'; readonly message: string }
+  /** The engine is timing the backends on a run's model (a few seconds). */
+  | { readonly type: 'probe-started'; readonly key: string; readonly label: string }
+  /** The backend for a run's model is chosen (the page stores a `probed` report for later visits). */
+  | { readonly type: 'probe'; readonly report: BackendProbeReport }
   /** The session has stopped and closed its socket. */
   | { readonly type: 'stopped' };
