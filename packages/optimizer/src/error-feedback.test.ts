@@ -137,14 +137,16 @@ describe('ErrorFeedback', () => {
   it('restore gives a rejected update back: residual after == r_old + input, bit for bit', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 64 }).chain((length) =>
-          fc.tuple(
-            fc.float32Array({ minLength: length, maxLength: length, ...finite }),
-            fc.float32Array({ minLength: length, maxLength: length, ...finite }),
-            fc.integer({ min: 0, max: length }),
-            fc.integer(),
+        fc
+          .integer({ min: 1, max: 64 })
+          .chain((length) =>
+            fc.tuple(
+              fc.float32Array({ minLength: length, maxLength: length, ...finite }),
+              fc.float32Array({ minLength: length, maxLength: length, ...finite }),
+              fc.integer({ min: 0, max: length }),
+              fc.integer(),
+            ),
           ),
-        ),
         ([first, input, k, seed]) => {
           const feedback = new ErrorFeedback(first.length);
           feedback.compress(first, Math.floor(k / 2), mulberry32(seed));

@@ -1,6 +1,10 @@
 import { CodedError } from './coded-error.js';
 import type { RandomSource } from './random.js';
-import { InvalidSparseVectorError, validateSparseVector, type SparseVector } from './sparse-vector.js';
+import {
+  InvalidSparseVectorError,
+  validateSparseVector,
+  type SparseVector,
+} from './sparse-vector.js';
 import { TopKError, TopKSelector } from './top-k.js';
 
 /** Reasons an {@link ErrorFeedbackError} is thrown. */

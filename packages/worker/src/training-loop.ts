@@ -85,14 +85,14 @@ const THROUGHPUT_ALPHA = 0.2;
  */
 export class TrainingLoop {
   private rateLimitStreak = 0;
-  private lastCompressEnd: number | undefined;
+  private lastComputeEnd: number | undefined;
   private throughput: number | undefined;
 
   constructor(private readonly host: TrainingHost) {}
 
   /** Forgets the throughput clock (after an interruption the gap is not compute time). */
   resetClock(): void {
-    this.lastCompressEnd = undefined;
+    this.lastComputeEnd = undefined;
   }
 
   /** Trains `run` until an interruption (thrown) ends it. */
@@ -101,14 +101,14 @@ export class TrainingLoop {
     const runId = run.assignment.runId;
     const { engine } = run;
     host.pipeline.keepOnlyRun(runId);
-    this.lastCompressEnd = undefined;
+    this.lastComputeEnd = undefined;
     // A pending update is resent first: the engine still holds its base version.
     if (host.pipeline.pending === undefined) await this.pull(run, engine.version);
     for (;;) {
       host.throwIfInterrupted(runId);
       if (host.isPaused()) {
         host.setStatus({ state: 'paused', message: undefined });
-        this.lastCompressEnd = undefined;
+        this.lastComputeEnd = undefined;
         await host.wakeup.until(
           () =>
             !host.isPaused() ||
@@ -153,19 +153,17 @@ export class TrainingLoop {
     const { host } = this;
     if (run.engine.pendingSteps > 0 || host.isPaused() || host.isStopped()) return;
     if (!host.connection.connected) return;
-    await run.engine.computeSteps(host.localSteps());
+    await this.computeSteps(run);
   }
 
-  /** Compresses the steps computed ahead (or computes them now) into the next pending update. */
-  private async nextUpdate(run: LoadedRun): Promise<PendingUpdate> {
+  /** One computation of H local steps into the engine's pending delta, counted in the status. */
+  private async computeSteps(run: LoadedRun): Promise<void> {
     const { host } = this;
-    const { engine } = run;
-    if (engine.pendingSteps === 0) await engine.computeSteps(host.localSteps());
-    const computed = engine.compressPending();
+    const computed = await run.engine.computeSteps(host.localSteps());
     const now = performance.now();
     const seconds =
-      (this.lastCompressEnd === undefined ? computed.computeMs : now - this.lastCompressEnd) / 1000;
-    this.lastCompressEnd = now;
+      (this.lastComputeEnd === undefined ? computed.computeMs : now - this.lastComputeEnd) / 1000;
+    this.lastComputeEnd = now;
     if (seconds > 0) {
       this.throughput = ewma(this.throughput, computed.samples / seconds, THROUGHPUT_ALPHA);
     }
@@ -175,6 +173,14 @@ export class TrainingLoop {
       samples: status.samples + computed.samples,
       samplesPerSecond: this.throughput ?? 0,
     });
+  }
+
+  /** Compresses the steps computed ahead (or computes them now) into the next pending update. */
+  private async nextUpdate(run: LoadedRun): Promise<PendingUpdate> {
+    const { host } = this;
+    const { engine } = run;
+    if (engine.pendingSteps === 0) await this.computeSteps(run);
+    const computed = engine.compressPending();
     return host.pipeline.prepare(run.assignment.runId, computed);
   }
 
@@ -207,18 +213,15 @@ export class TrainingLoop {
         message: 'update buffered; waiting for the batch to be applied',
       });
       const barrier = Math.max(push.baseVersion, reply.version);
-      const arrived = await host.wakeup.until(
-        () => {
-          const noticed = host.noticedVersion();
-          return (
-            (noticed?.runId === runId && noticed.version > barrier) ||
-            host.isStopped() ||
-            host.runEnded(runId) ||
-            !host.connection.connected
-          );
-        },
-        host.timing.barrierTimeoutMs,
-      );
+      const arrived = await host.wakeup.until(() => {
+        const noticed = host.noticedVersion();
+        return (
+          (noticed?.runId === runId && noticed.version > barrier) ||
+          host.isStopped() ||
+          host.runEnded(runId) ||
+          !host.connection.connected
+        );
+      }, host.timing.barrierTimeoutMs);
       host.throwIfInterrupted(runId);
       if (!arrived) host.log('warn', `no version notice above ${barrier} in time; pulling anyway`);
       host.setStatus({ message: undefined });

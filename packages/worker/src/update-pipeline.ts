@@ -55,7 +55,8 @@ export function rejectionReturnsMass(reason: RejectReason): boolean {
 }
 
 /** An answer or the error that stood in for one, so an awaited-later promise never rejects unhandled. */
-export type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+export type Settled<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 
 /** Wraps a promise that is awaited only later (while the worker computes). */
 export function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
