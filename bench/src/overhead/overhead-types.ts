@@ -1,7 +1,13 @@
 /** `bench/results/overhead.json`. */
 export interface OverheadResult {
   readonly description: string;
+  /** The reference: the mean of the bare loop before and after the worker (older files: one run). */
   readonly bareSamplesPerSecond: number;
+  readonly bareBeforeSamplesPerSecond?: number;
+  readonly bareAfterSamplesPerSecond?: number;
   readonly workerSamplesPerSecond: number;
   readonly ratio: number;
+  /** Another build's worker measured in the same run (`VTRAIN_OVERHEAD_BASELINE_CLI`), if any. */
+  readonly baselineWorkerSamplesPerSecond?: number;
+  readonly baselineRatio?: number;
 }

@@ -497,11 +497,25 @@ function overheadSection(r: OverheadResult | undefined): string[] {
           'bare tfjs loop (gradient + SGD step, same backend and model)',
           r.bareSamplesPerSecond.toFixed(0),
         ],
+        ...(r.bareBeforeSamplesPerSecond === undefined || r.bareAfterSamplesPerSecond === undefined
+          ? []
+          : [
+              ['bare loop, before the worker', r.bareBeforeSamplesPerSecond.toFixed(0)],
+              ['bare loop, after the worker', r.bareAfterSamplesPerSecond.toFixed(0)],
+            ]),
         ['headless worker against a real coordinator', r.workerSamplesPerSecond.toFixed(0)],
+        ...(r.baselineWorkerSamplesPerSecond === undefined
+          ? []
+          : [
+              [
+                'baseline build of the worker, same run',
+                r.baselineWorkerSamplesPerSecond.toFixed(0),
+              ],
+            ]),
       ],
     ),
     '',
-    `Worker / bare: **${pct(r.ratio, 0)}**.`,
+    `Worker / bare: **${pct(r.ratio, 0)}**${r.baselineRatio === undefined ? '' : ` (baseline build: ${pct(r.baselineRatio, 0)})`}. Target: at least 85%: ${r.ratio >= 0.85 ? 'met' : 'not met'}.`,
     '',
   ];
 }

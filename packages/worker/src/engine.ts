@@ -352,8 +352,14 @@ export class TrainingEngine {
         }
         lossSum += loss;
         if (gradientMode) {
+          // One pass: straight into d when it is empty (d = eta * g exactly), else added.
           const eta = this.learningRate;
-          for (let i = 0; i < update.length; i++) update[i] = eta * gradient[i];
+          const delta = this.pendingDelta;
+          if (this.pending.steps === 0) {
+            for (let i = 0; i < delta.length; i++) delta[i] = eta * gradient[i];
+          } else {
+            for (let i = 0; i < delta.length; i++) delta[i] += eta * gradient[i];
+          }
           continue;
         }
         this.optimizerStep(local, gradient, step);
@@ -363,17 +369,14 @@ export class TrainingEngine {
           this.writeModel(local);
         }
       }
-      if (!gradientMode) {
-        for (let i = 0; i < update.length; i++) update[i] = global[i] - local[i];
-      }
       const delta = this.pendingDelta;
       const pending = this.pending;
-      if (pending.steps === 0) {
-        delta.set(update);
-        pending.computedAtVersion = baseVersion;
-      } else {
-        for (let i = 0; i < delta.length; i++) delta[i] += update[i];
+      if (!gradientMode) {
+        for (let i = 0; i < update.length; i++) update[i] = global[i] - local[i];
+        if (pending.steps === 0) delta.set(update);
+        else for (let i = 0; i < delta.length; i++) delta[i] += update[i];
       }
+      if (pending.steps === 0) pending.computedAtVersion = baseVersion;
       const computeMs = nowMs() - started;
       pending.steps += localSteps;
       pending.lossSum += lossSum;
@@ -396,7 +399,7 @@ export class TrainingEngine {
    * bit (up to the sign of a zero).
    *
    * @throws {@link EngineError} `nothing-pending` (no steps computed since the last call),
-   *   `non-finite` (r + d overflowed; r and d are unchanged), `busy`, `disposed`.
+   *   `non-finite` (r + d is not finite: r is unchanged, d is dropped), `busy`, `disposed`.
    */
   compressPending(): ComputedUpdate {
     this.assertIdle();
@@ -406,14 +409,21 @@ export class TrainingEngine {
     // computeSteps needs weights, so a pending delta implies a version.
     if (baseVersion === undefined) throw new EngineError('no-weights', 'compressPending');
     const started = nowMs();
-    const sent = this.compress(this.pendingDelta);
+    let sent: SparseVector;
+    try {
+      sent = this.compress(this.pendingDelta);
+    } catch (error) {
+      // A delta that overflowed would fail every later compress too: it is dropped (the
+      // residual is unchanged; the next steps start a new one).
+      if (error instanceof EngineError && error.code === 'non-finite') this.dropPending();
+      throw error;
+    }
     // The codec returns a fresh array spanning its own ArrayBuffer (never a shared one),
     // which is what the wire schema's byte type states.
     const payload = encodeSparseUpdate(sent, {
       valueFormat: this.valueFormat,
     }) as Uint8Array<ArrayBuffer>;
-    this.pendingDelta.fill(0);
-    this.pending = { steps: 0, lossSum: 0, computeMs: 0, computedAtVersion: 0 };
+    this.dropPending();
     return {
       payload,
       sent,
@@ -444,6 +454,11 @@ export class TrainingEngine {
       if (!(error instanceof ErrorFeedbackError)) throw error;
       throw new EngineError('invalid-patch', error.message, { cause: error });
     }
+  }
+
+  private dropPending(): void {
+    this.pendingDelta.fill(0);
+    this.pending = { steps: 0, lossSum: 0, computeMs: 0, computedAtVersion: 0 };
   }
 
   /** Disposes the model (and with it its weight variables); the engine is unusable after. */
