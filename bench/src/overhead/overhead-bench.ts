@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadMnist, useFastestNodeBackend } from '@vtrain/ml/node';
@@ -30,6 +30,14 @@ const RUN: RunConfigInput = {
   stop: { maxSeconds: 3600 },
 };
 
+/** The same with H local SGD steps per update (one worker: every round is its own update). */
+const LOCAL_STEPS = 4;
+const LOCAL_RUN: RunConfigInput = {
+  ...RUN,
+  name: `worker overhead, H = ${LOCAL_STEPS}`,
+  schedule: { kind: 'local-sgd', period: { rule: 'fixed', steps: LOCAL_STEPS } },
+};
+
 /** The coordinator's HTTP API, as a researcher. */
 function api(url: string) {
   return async <T>(path: string, method = 'GET', body?: unknown): Promise<T> => {
@@ -51,9 +59,14 @@ function api(url: string) {
  * coordinator: the difference of two of its metrics points (written every 2 s, each
  * stamped with the coordinator's clock) about `seconds` apart, after a warm-up.
  */
-async function workerSamplesPerSecond(url: string, cli: string, seconds: number): Promise<number> {
+async function workerSamplesPerSecond(
+  url: string,
+  cli: string,
+  seconds: number,
+  run: RunConfigInput = RUN,
+): Promise<number> {
   const call = api(url);
-  const { id } = await call<{ id: string }>('/api/runs', 'POST', RUN);
+  const { id } = await call<{ id: string }>('/api/runs', 'POST', run);
   const child = spawn(process.execPath, [cli, '--url', url, '--quiet'], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -99,6 +112,7 @@ export async function runOverheadBench(
   log: (line: string) => void,
 ): Promise<OverheadResult> {
   const seconds = suite === 'quick' ? 10 : 20;
+  const loadBefore = loadavg()[0];
   const backend = await useFastestNodeBackend();
   const { train } = await loadMnist();
   const bareBefore = await bareLoopSamplesPerSecond(train, HIDDEN, BATCH, seconds);
@@ -109,12 +123,15 @@ export async function runOverheadBench(
   const dataDir = await mkdtemp(join(tmpdir(), 'vtrain-overhead-'));
   const coordinator = await spawnCoordinator({ port, dataDir, token: TOKEN });
   let worker: number;
+  let local: number;
   let baseline: number | undefined;
   const baselineCli = process.env[BASELINE_CLI_ENV];
   try {
     const cli = createRequire(import.meta.url).resolve('@vtrain/worker/cli');
     worker = await workerSamplesPerSecond(url, cli, seconds);
     log(`  headless worker: ${worker.toFixed(0)} samples/s`);
+    local = await workerSamplesPerSecond(url, cli, seconds, LOCAL_RUN);
+    log(`  headless worker, ${LOCAL_STEPS} local steps per update: ${local.toFixed(0)} samples/s`);
     if (baselineCli !== undefined && baselineCli !== '') {
       baseline = await workerSamplesPerSecond(url, baselineCli, seconds);
       log(`  baseline worker (${baselineCli}): ${baseline.toFixed(0)} samples/s`);
@@ -126,15 +143,23 @@ export async function runOverheadBench(
   const bareAfter = await bareLoopSamplesPerSecond(train, HIDDEN, BATCH, seconds);
   log(`  bare tfjs loop again: ${bareAfter.toFixed(0)} samples/s`);
   const bare = (bareBefore + bareAfter) / 2;
+  const loadAfter = loadavg()[0];
+  log(
+    `  load average (1 min) ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)} on ${availableParallelism()} cores`,
+  );
   log(`  worker / bare: ${((100 * worker) / bare).toFixed(0)}%`);
+  log(`  worker with ${LOCAL_STEPS} local steps / bare: ${((100 * local) / bare).toFixed(0)}%`);
   if (baseline !== undefined) log(`  baseline / bare: ${((100 * baseline) / bare).toFixed(0)}%`);
   return {
-    description: `MLP 784-${HIDDEN.join('-')}-10, batch ${BATCH}, tfjs ${backend} backend in Node. Bare loop: ${seconds} s after a 2 s warm-up, in the bench process, once before and once after the worker (the reference is their mean). Worker: one \`vtrain-worker\` process against the coordinator in its own process (\`node dist/main.js\`; asynchronous run, 1% top-k with error feedback), samples counted by the coordinator between two of its metrics points about ${seconds} s apart, after a warm-up.`,
+    description: `MLP 784-${HIDDEN.join('-')}-10, batch ${BATCH}, tfjs ${backend} backend in Node. Bare loop: ${seconds} s after a 2 s warm-up, in the bench process, once before and once after the worker (the reference is their mean). Worker: one \`vtrain-worker\` process against the coordinator in its own process (\`node dist/main.js\`; asynchronous run, 1% top-k with error feedback), samples counted by the coordinator between two of its metrics points about ${seconds} s apart, after a warm-up. Machine: ${availableParallelism()} cores, 1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after (other processes share the cores, so absolute rates vary between runs; the ratios compare loops measured at the same load).`,
     bareSamplesPerSecond: bare,
     bareBeforeSamplesPerSecond: bareBefore,
     bareAfterSamplesPerSecond: bareAfter,
     workerSamplesPerSecond: worker,
     ratio: worker / bare,
+    localSteps: LOCAL_STEPS,
+    localStepsWorkerSamplesPerSecond: local,
+    localStepsRatio: local / bare,
     ...(baseline === undefined
       ? {}
       : { baselineWorkerSamplesPerSecond: baseline, baselineRatio: baseline / bare }),

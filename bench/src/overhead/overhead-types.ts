@@ -7,6 +7,10 @@ export interface OverheadResult {
   readonly bareAfterSamplesPerSecond?: number;
   readonly workerSamplesPerSecond: number;
   readonly ratio: number;
+  /** The worker on a local-SGD run of `localSteps` steps per update (one message per H steps). */
+  readonly localSteps?: number;
+  readonly localStepsWorkerSamplesPerSecond?: number;
+  readonly localStepsRatio?: number;
   /** Another build's worker measured in the same run (`VTRAIN_OVERHEAD_BASELINE_CLI`), if any. */
   readonly baselineWorkerSamplesPerSecond?: number;
   readonly baselineRatio?: number;

@@ -504,6 +504,14 @@ function overheadSection(r: OverheadResult | undefined): string[] {
               ['bare loop, after the worker', r.bareAfterSamplesPerSecond.toFixed(0)],
             ]),
         ['headless worker against a real coordinator', r.workerSamplesPerSecond.toFixed(0)],
+        ...(r.localStepsWorkerSamplesPerSecond === undefined || r.localSteps === undefined
+          ? []
+          : [
+              [
+                `the same, local SGD with ${r.localSteps} steps per update`,
+                r.localStepsWorkerSamplesPerSecond.toFixed(0),
+              ],
+            ]),
         ...(r.baselineWorkerSamplesPerSecond === undefined
           ? []
           : [
@@ -515,7 +523,7 @@ function overheadSection(r: OverheadResult | undefined): string[] {
       ],
     ),
     '',
-    `Worker / bare: **${pct(r.ratio, 0)}**${r.baselineRatio === undefined ? '' : ` (baseline build: ${pct(r.baselineRatio, 0)})`}. Target: at least 85%: ${r.ratio >= 0.85 ? 'met' : 'not met'}.`,
+    `Worker / bare: **${pct(r.ratio, 0)}**${r.baselineRatio === undefined ? '' : ` (baseline build: ${pct(r.baselineRatio, 0)})`}${r.localStepsRatio === undefined ? '' : `; with ${r.localSteps} local steps per update: ${pct(r.localStepsRatio, 0)}`}. Target: at least 85%: ${r.ratio >= 0.85 ? 'met' : 'not met'}.`,
     '',
   ];
 }
