@@ -19,6 +19,8 @@ const TOKEN = 'overhead-bench';
  * `packages/worker/dist/cli.js`, for a before/after figure on one machine at one load.
  */
 const BASELINE_CLI_ENV = 'VTRAIN_OVERHEAD_BASELINE_CLI';
+/** What the report calls that build, e.g. "main at 67ad429". */
+const BASELINE_LABEL_ENV = 'VTRAIN_OVERHEAD_BASELINE_LABEL';
 
 const RUN: RunConfigInput = {
   name: 'worker overhead',
@@ -151,7 +153,7 @@ export async function runOverheadBench(
   log(`  worker with ${LOCAL_STEPS} local steps / bare: ${((100 * local) / bare).toFixed(0)}%`);
   if (baseline !== undefined) log(`  baseline / bare: ${((100 * baseline) / bare).toFixed(0)}%`);
   return {
-    description: `MLP 784-${HIDDEN.join('-')}-10, batch ${BATCH}, tfjs ${backend} backend in Node. Bare loop: ${seconds} s after a 2 s warm-up, in the bench process, once before and once after the worker (the reference is their mean). Worker: one \`vtrain-worker\` process against the coordinator in its own process (\`node dist/main.js\`; asynchronous run, 1% top-k with error feedback), samples counted by the coordinator between two of its metrics points about ${seconds} s apart, after a warm-up. Machine: ${availableParallelism()} cores, 1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after (other processes share the cores, so absolute rates vary between runs; the ratios compare loops measured at the same load).`,
+    description: `MLP 784-${HIDDEN.join('-')}-10, batch ${BATCH}, tfjs ${backend} backend in Node. Bare loop: ${seconds} s after a 2 s warm-up, in the bench process, once before and once after the worker (the reference is their mean). Worker: one \`vtrain-worker\` process against the coordinator in its own process (\`node dist/main.js\`; asynchronous run, 1% top-k with error feedback), samples counted by the coordinator between two of its metrics points about ${seconds} s apart, after a warm-up. Machine: ${availableParallelism()} cores, 1-minute load average ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after (other processes share the cores, so absolute rates vary between runs, and within one when the load moves: the two bare runs bracket the worker's).`,
     bareSamplesPerSecond: bare,
     bareBeforeSamplesPerSecond: bareBefore,
     bareAfterSamplesPerSecond: bareAfter,
@@ -162,6 +164,10 @@ export async function runOverheadBench(
     localStepsRatio: local / bare,
     ...(baseline === undefined
       ? {}
-      : { baselineWorkerSamplesPerSecond: baseline, baselineRatio: baseline / bare }),
+      : {
+          baselineWorkerSamplesPerSecond: baseline,
+          baselineRatio: baseline / bare,
+          baselineLabel: process.env[BASELINE_LABEL_ENV] ?? 'another build',
+        }),
   };
 }

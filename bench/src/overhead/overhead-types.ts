@@ -14,4 +14,6 @@ export interface OverheadResult {
   /** Another build's worker measured in the same run (`VTRAIN_OVERHEAD_BASELINE_CLI`), if any. */
   readonly baselineWorkerSamplesPerSecond?: number;
   readonly baselineRatio?: number;
+  /** What that build is (`VTRAIN_OVERHEAD_BASELINE_LABEL`). */
+  readonly baselineLabel?: string;
 }
