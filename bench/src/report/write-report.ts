@@ -483,6 +483,19 @@ function ingestSection(r: IngestResult | undefined): string[] {
   ];
 }
 
+/** When the bare loop's two runs disagree, the machine's load moved during the run: say so. */
+function spreadWarning(r: OverheadResult): string[] {
+  const before = r.bareBeforeSamplesPerSecond;
+  const after = r.bareAfterSamplesPerSecond;
+  if (before === undefined || after === undefined) return [];
+  const spread = Math.abs(before - after) / Math.min(before, after);
+  if (spread < 0.2) return [];
+  return [
+    `The bare loop's two runs differ by ${pct(spread, 0)}: the load on the machine moved during the run, so every ratio below is uncertain by about that much.`,
+    '',
+  ];
+}
+
 function overheadSection(r: OverheadResult | undefined): string[] {
   if (!r) return ['## 6. Worker overhead', '', 'Not run in this suite.', ''];
   return [
@@ -497,11 +510,34 @@ function overheadSection(r: OverheadResult | undefined): string[] {
           'bare tfjs loop (gradient + SGD step, same backend and model)',
           r.bareSamplesPerSecond.toFixed(0),
         ],
+        ...(r.bareBeforeSamplesPerSecond === undefined || r.bareAfterSamplesPerSecond === undefined
+          ? []
+          : [
+              ['bare loop, before the worker', r.bareBeforeSamplesPerSecond.toFixed(0)],
+              ['bare loop, after the worker', r.bareAfterSamplesPerSecond.toFixed(0)],
+            ]),
         ['headless worker against a real coordinator', r.workerSamplesPerSecond.toFixed(0)],
+        ...(r.localStepsWorkerSamplesPerSecond === undefined || r.localSteps === undefined
+          ? []
+          : [
+              [
+                `the same, local SGD with ${r.localSteps} steps per update`,
+                r.localStepsWorkerSamplesPerSecond.toFixed(0),
+              ],
+            ]),
+        ...(r.baselineWorkerSamplesPerSecond === undefined
+          ? []
+          : [
+              [
+                `the worker of ${r.baselineLabel ?? 'another build'}, same run`,
+                r.baselineWorkerSamplesPerSecond.toFixed(0),
+              ],
+            ]),
       ],
     ),
     '',
-    `Worker / bare: **${pct(r.ratio, 0)}**.`,
+    ...spreadWarning(r),
+    `Worker / bare: **${pct(r.ratio, 0)}**${r.baselineRatio === undefined ? '' : ` (${r.baselineLabel ?? 'another build'}: ${pct(r.baselineRatio, 0)})`}${r.localStepsRatio === undefined ? '' : `; with ${r.localSteps} local steps per update: ${pct(r.localStepsRatio, 0)}`}. Target: at least 85%: ${r.ratio >= 0.85 ? 'met' : 'not met'}.`,
     '',
   ];
 }

@@ -133,4 +133,59 @@ describe('ErrorFeedback', () => {
       expect.objectContaining({ code: 'length-mismatch' }),
     );
   });
+
+  it('restore gives a rejected update back: residual after == r_old + input, bit for bit', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 1, max: 64 })
+          .chain((length) =>
+            fc.tuple(
+              fc.float32Array({ minLength: length, maxLength: length, ...finite }),
+              fc.float32Array({ minLength: length, maxLength: length, ...finite }),
+              fc.integer({ min: 0, max: length }),
+              fc.integer(),
+            ),
+          ),
+        ([first, input, k, seed]) => {
+          const feedback = new ErrorFeedback(first.length);
+          feedback.compress(first, Math.floor(k / 2), mulberry32(seed));
+          const before = feedback.residual.slice();
+          const sent = feedback.compress(input, k, mulberry32(seed + 1));
+          feedback.restore(sent);
+          const expected = before.map((r, i) => r + input[i]);
+          expect(canonicalBits(feedback.residual)).toEqual(canonicalBits(expected));
+        },
+      ),
+    );
+  });
+
+  it('restore refuses a bad vector or an overflow and leaves the residual alone; no-op without memory', () => {
+    const feedback = new ErrorFeedback(3);
+    // a = [3e38, 1, 2]; top-1 sends index 0, so r = [0, 1, 2].
+    const sent = feedback.compress(Float32Array.from([3e38, 1, 2]), 1, mulberry32(1));
+    const vector = (indices: number[], values: number[], length = 3) => ({
+      length,
+      indices: Uint32Array.from(indices),
+      values: Float32Array.from(values),
+    });
+    expect(() => {
+      feedback.restore(vector([0], [1], 4));
+    }).toThrow(expect.objectContaining({ code: 'length-mismatch' }));
+    expect(() => {
+      feedback.restore(vector([2, 1], [1, 1]));
+    }).toThrow(expect.objectContaining({ code: 'invalid-vector' }));
+    expect(Array.from(feedback.residual)).toEqual([0, 1, 2]);
+    feedback.restore(sent);
+    expect(Array.from(feedback.residual)).toEqual([Math.fround(3e38), 1, 2]);
+    // A second give-back would make r[0] = 6e38, Infinity in float32; index 2 comes after it
+    // and must not have been written either.
+    expect(() => {
+      feedback.restore(vector([0, 2], [3e38, 1]));
+    }).toThrow(expect.objectContaining({ code: 'non-finite' }));
+    expect(Array.from(feedback.residual)).toEqual([Math.fround(3e38), 1, 2]);
+    const plain = new ErrorFeedback(3, { enabled: false });
+    plain.restore(vector([0], [1]));
+    expect(Array.from(plain.residual)).toEqual([0, 0, 0]);
+  });
 });

@@ -1,10 +1,14 @@
 import { CodedError } from './coded-error.js';
 import type { RandomSource } from './random.js';
-import type { SparseVector } from './sparse-vector.js';
+import {
+  InvalidSparseVectorError,
+  validateSparseVector,
+  type SparseVector,
+} from './sparse-vector.js';
 import { TopKError, TopKSelector } from './top-k.js';
 
 /** Reasons an {@link ErrorFeedbackError} is thrown. */
-export type ErrorFeedbackErrorCode = 'length-mismatch' | 'non-finite';
+export type ErrorFeedbackErrorCode = 'length-mismatch' | 'non-finite' | 'invalid-vector';
 
 /** Thrown when the input to {@link ErrorFeedback.compress} is unusable; the residual is left unchanged. */
 export class ErrorFeedbackError extends CodedError<ErrorFeedbackErrorCode> {
@@ -110,6 +114,52 @@ export class ErrorFeedback {
     this.spare = residual;
     this.currentResidual = accumulated;
     return sent;
+  }
+
+  /**
+   * Gives back the mass of a sent vector that was never applied (the coordinator
+   * rejected the update): r[i] <- r[i] + sent[i] for every sent entry, so the mass
+   * is sent again later instead of lost.
+   *
+   * Exactness: `compress` left r[i] = 0 at every sent index, so when no other
+   * compress ran in between, r + sent restores r_old + input bit for bit (up to the
+   * sign of a zero), i.e. as if that compress had never happened. After further
+   * compresses the addition is one float32 rounding per entry. A no-op when the
+   * memory is disabled (plain top-k forgets what it does not send by design).
+   *
+   * @param sent - a vector that {@link ErrorFeedback.compress} returned, or any valid
+   *   sparse vector of length P.
+   * @throws {@link ErrorFeedbackError} `length-mismatch`, `invalid-vector` (broken
+   *   sparse-vector invariants), or `non-finite` (a NaN, an infinity, or a sum that
+   *   overflows float32); the residual is unchanged on throw.
+   */
+  restore(sent: SparseVector): void {
+    if (sent.length !== this.parameterCount) {
+      throw new ErrorFeedbackError(
+        'length-mismatch',
+        `expected dimension ${this.parameterCount}, got ${sent.length}`,
+      );
+    }
+    try {
+      validateSparseVector(sent);
+    } catch (error) {
+      if (!(error instanceof InvalidSparseVectorError)) throw error;
+      throw new ErrorFeedbackError('invalid-vector', error.message, { cause: error });
+    }
+    if (!this.enabled) return;
+    const residual = this.currentResidual;
+    const { indices, values } = sent;
+    // Check every sum before writing any, so a throw leaves r as it was.
+    for (let j = 0; j < indices.length; j++) {
+      const sum = Math.fround(residual[indices[j]] + values[j]);
+      if (!Number.isFinite(sum)) {
+        throw new ErrorFeedbackError(
+          'non-finite',
+          `r[${indices[j]}] + ${values[j]} is ${sum} in float32`,
+        );
+      }
+    }
+    for (let j = 0; j < indices.length; j++) residual[indices[j]] += values[j];
   }
 
   /** Forgets the residual (r = 0), e.g. when the worker adopts a new global model. */

@@ -13,6 +13,7 @@ export const ENGINE_ERROR_CODES = {
   'version-mismatch': 'a patch starts from another version than the one the engine holds',
   'no-weights': 'no global weights were set yet (pull them first)',
   'invalid-local-steps': 'the local step count is not a positive integer',
+  'nothing-pending': 'no local steps were computed since the last compressed update',
   'non-finite': 'training produced a NaN or infinity (the local model diverged)',
   busy: 'another engine call is still running',
   disposed: 'the engine was disposed',

@@ -111,6 +111,77 @@ describe('TrainingEngine.computeUpdate', () => {
     engine.dispose();
   });
 
+  it('a rejected update given back: densify(sent) + r_after_restore == r_before + lr * g, bit for bit', async () => {
+    const fixed = repeatedExample(data.train, 3, 16);
+    const assignment = testAssignment({ density: 0.01, learningRate: 0.05, batchSize: 16 });
+    const { engine } = await engineFor(assignment, fixed);
+    const { gradient } = await gradientAt(assignment, fixed, engine.global);
+    const scaled = Float32Array.from(gradient, (g) => 0.05 * g);
+    // One accepted update first, so the residual is not zero when the rejected one is made.
+    await engine.computeUpdate(1);
+    const before = engine.residualSnapshot();
+    expect(before.some((r) => r !== 0)).toBe(true);
+    const rejected = await engine.computeUpdate(1);
+    expect(decode(engine, rejected.payload)).toEqual(rejected.sent);
+    engine.restore(rejected.sent);
+    // Everything the rejected update took out of the residual is back: r = r_before + u.
+    const after = engine.residualSnapshot();
+    const expected = before.map((r, i) => r + scaled[i]);
+    expect(firstDifference(after, expected)).toBe(-1);
+    // So the next update sends the same mass again: its entries are those of top_k(r_after + u).
+    const next = await engine.computeUpdate(1);
+    const left = densify(next.sent).map((value, i) => value + engine.residualSnapshot()[i]);
+    expect(
+      firstDifference(
+        left,
+        after.map((r, i) => r + scaled[i]),
+      ),
+    ).toBe(-1);
+    expect(() => {
+      engine.restore({ ...next.sent, length: engine.parameterCount + 1 });
+    }).toThrow(expect.objectContaining({ code: 'invalid-patch' }));
+    engine.dispose();
+  });
+
+  it('computeSteps, then weights, then compressPending: the delta joins the new base version', async () => {
+    const fixed = repeatedExample(data.train, 4, 16);
+    const assignment = testAssignment({ density: 1, learningRate: 0.05, batchSize: 16 });
+    const { engine } = await engineFor(assignment, fixed);
+    const { gradient } = await gradientAt(assignment, fixed, engine.global);
+    expect(() => engine.compressPending()).toThrow(
+      expect.objectContaining({ code: 'nothing-pending' }),
+    );
+    const steps = await engine.computeSteps(1);
+    expect(steps).toMatchObject({ steps: 1, samples: 16 });
+    expect(engine.pendingSteps).toBe(1);
+    // The weights move while the steps wait to be compressed (a pipelined worker's ack).
+    const moved = engine.global.slice();
+    moved[0] += 1;
+    engine.applyPatch(
+      { length: moved.length, indices: Uint32Array.of(0), values: moved.subarray(0, 1) },
+      0,
+      3,
+    );
+    const update = engine.compressPending();
+    expect(update.baseVersion).toBe(3);
+    expect(update.computedAtVersion).toBe(0);
+    expect(engine.pendingSteps).toBe(0);
+    // Density 1: the update is lr * g at the weights the steps started from, bit for bit.
+    const sent = densify(update.sent);
+    expect(
+      firstDifference(
+        sent,
+        Float32Array.from(gradient, (g) => 0.05 * g),
+      ),
+    ).toBe(-1);
+    // Two computations before a compress add up into one update of 2 steps.
+    await engine.computeSteps(1);
+    await engine.computeSteps(1);
+    const both = engine.compressPending();
+    expect(both).toMatchObject({ steps: 2, samples: 32, baseVersion: 3, computedAtVersion: 3 });
+    engine.dispose();
+  });
+
   it('local SGD, H = 5: u = global - local after 5 SGD steps (density 1, no error feedback)', async () => {
     const fixed = repeatedExample(data.train, 5, 8);
     const assignment = testAssignment({

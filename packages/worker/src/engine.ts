@@ -39,12 +39,41 @@ export interface TrainingEngineOptions {
   readonly random: () => number;
 }
 
+/** Local steps computed into the engine's pending delta by {@link TrainingEngine.computeSteps}. */
+export interface ComputedSteps {
+  /** Local steps H of this call. */
+  readonly steps: number;
+  /** Examples behind them: H * batchSize. */
+  readonly samples: number;
+  /** Mean batch loss over the H steps, in nats. */
+  readonly trainLoss: number;
+  /** Wall time of the steps (gradients, optimizer steps, model writes), in ms. */
+  readonly computeMs: number;
+}
+
 /** One compressed update, ready to become an `UpdatePush`. */
 export interface ComputedUpdate {
   /** The sparse-update codec bytes of top_k(r + u), exactly k entries. */
   readonly payload: Uint8Array<ArrayBuffer>;
-  /** The global version u was computed from (staleness = current - baseVersion). */
+  /**
+   * The entries of `payload` as float32 (before any f16 rounding of the codec): what
+   * left the residual, and what {@link TrainingEngine.restore} gives back if the
+   * coordinator rejects the update.
+   */
+  readonly sent: SparseVector;
+  /**
+   * The global version the update is relative to: the version the engine held when it
+   * compressed (staleness = current - baseVersion). The coordinator applies w - sent to
+   * its weights; they are a delta, valid from any base, and this says which one it was
+   * measured against.
+   */
   readonly baseVersion: number;
+  /**
+   * The oldest version a local step behind the update started from: baseVersion when
+   * the steps were computed after the last weights arrived, lower when weights arrived
+   * between computing and compressing (a pipelined worker; at most one update's steps).
+   */
+  readonly computedAtVersion: number;
   /** Local steps H behind the update. */
   readonly steps: number;
   /** Examples behind it: H * batchSize. */
@@ -82,6 +111,16 @@ function nowMs(): number {
  * step count, as the LUPA code keeps them across rounds); both start at zero for
  * a new engine, i.e. a new run. The batch order continues across updates.
  *
+ * Computing and compressing are two calls, so that a worker can overlap them with
+ * the network (the session's pipeline): {@link TrainingEngine.computeSteps} adds
+ * u = global - local_H of H local steps to a pending delta d (d = u exactly when d
+ * was empty) without touching the residual; weights may then arrive and move
+ * `global` (a patch is applied to `global` and to the model, never to d: d is local
+ * progress, a direction, valid from any base); {@link TrainingEngine.compressPending}
+ * then sends top_k(r + d) relative to the version held at that moment and empties d.
+ * {@link TrainingEngine.computeUpdate} is the two in a row. A rejected update's sent
+ * entries go back into r ({@link TrainingEngine.restore}), so nothing is lost.
+ *
  * tfjs WebGPU care (docs/architecture.md#tfjs-pitfalls-the-engine-avoids): one `await data()`
  * readback per local step (inside
  * `computeGradient`), no `dataSync`, a fixed k per run so the sparse buffers
@@ -109,6 +148,14 @@ export class TrainingEngine {
   private readonly globalWeights: Float32Array;
   private readonly localWeights: Float32Array;
   private readonly updateVector: Float32Array;
+  /** d: local progress computed but not yet compressed (see the class comment). */
+  private readonly pendingDelta: Float32Array;
+  private pending: {
+    steps: number;
+    lossSum: number;
+    computeMs: number;
+    computedAtVersion: number;
+  } = { steps: 0, lossSum: 0, computeMs: 0, computedAtVersion: 0 };
   private currentVersion: number | undefined;
   private busy = false;
   private disposed = false;
@@ -158,6 +205,12 @@ export class TrainingEngine {
     this.globalWeights = new Float32Array(count);
     this.localWeights = new Float32Array(count);
     this.updateVector = new Float32Array(count);
+    this.pendingDelta = new Float32Array(count);
+  }
+
+  /** Local steps in the pending delta, computed but not yet compressed (0: none). */
+  get pendingSteps(): number {
+    return this.pending.steps;
   }
 
   /** The version of {@link TrainingEngine.global}, or undefined before the first weights arrive. */
@@ -253,19 +306,36 @@ export class TrainingEngine {
 
   /**
    * Computes one compressed update from the global weights (see the class comment for the
-   * formulas) and leaves the model at the global weights again.
+   * formulas) and leaves the model at the global weights again: {@link TrainingEngine.computeSteps}
+   * then {@link TrainingEngine.compressPending}. Steps already pending join this update.
    *
    * @param localSteps - H >= 1: 1 is one gradient per update, more is local SGD.
-   * @throws {@link EngineError} `invalid-local-steps`, `no-weights`, `non-finite` (the local
-   *   model diverged; the residual, global weights and model are unchanged), `busy`, `disposed`.
+   * @throws {@link EngineError} as {@link TrainingEngine.computeSteps} and
+   *   {@link TrainingEngine.compressPending}.
    */
   async computeUpdate(localSteps: number): Promise<ComputedUpdate> {
+    await this.computeSteps(localSteps);
+    return this.compressPending();
+  }
+
+  /**
+   * Runs H local steps from the global weights and adds u = global - local_H (with H = 1
+   * and SGD: u = eta * g, computed directly) to the pending delta d; d = u bit for bit
+   * when d was empty. The residual and the global weights are not touched; the model is
+   * at the global weights again when it returns.
+   *
+   * @param localSteps - H >= 1.
+   * @throws {@link EngineError} `invalid-local-steps`, `no-weights`, `non-finite` (the local
+   *   model diverged; d, the residual, the global weights and the model are unchanged),
+   *   `busy`, `disposed`.
+   */
+  async computeSteps(localSteps: number): Promise<ComputedSteps> {
     this.assertIdle();
     if (!Number.isInteger(localSteps) || localSteps < 1) {
       throw new EngineError('invalid-local-steps', `got ${localSteps}`);
     }
     const baseVersion = this.currentVersion;
-    if (baseVersion === undefined) throw new EngineError('no-weights', 'computeUpdate');
+    if (baseVersion === undefined) throw new EngineError('no-weights', 'computeSteps');
     const global = this.globalWeights;
     const local = this.localWeights;
     const update = this.updateVector;
@@ -283,8 +353,14 @@ export class TrainingEngine {
         }
         lossSum += loss;
         if (gradientMode) {
+          // One pass: straight into d when it is empty (d = eta * g exactly), else added.
           const eta = this.learningRate;
-          for (let i = 0; i < update.length; i++) update[i] = eta * gradient[i];
+          const delta = this.pendingDelta;
+          if (this.pending.steps === 0) {
+            for (let i = 0; i < delta.length; i++) delta[i] = eta * gradient[i];
+          } else {
+            for (let i = 0; i < delta.length; i++) delta[i] += eta * gradient[i];
+          }
           continue;
         }
         this.optimizerStep(local, gradient, step);
@@ -294,27 +370,96 @@ export class TrainingEngine {
           this.writeModel(local);
         }
       }
+      const delta = this.pendingDelta;
+      const pending = this.pending;
       if (!gradientMode) {
         for (let i = 0; i < update.length; i++) update[i] = global[i] - local[i];
+        if (pending.steps === 0) delta.set(update);
+        else for (let i = 0; i < delta.length; i++) delta[i] += update[i];
       }
-      const sent = this.compress(update);
-      // The codec returns a fresh array spanning its own ArrayBuffer (never a shared one),
-      // which is what the wire schema's byte type states.
-      const payload = encodeSparseUpdate(sent, {
-        valueFormat: this.valueFormat,
-      }) as Uint8Array<ArrayBuffer>;
+      if (pending.steps === 0) pending.computedAtVersion = baseVersion;
+      const computeMs = nowMs() - started;
+      pending.steps += localSteps;
+      pending.lossSum += lossSum;
+      pending.computeMs += computeMs;
       return {
-        payload,
-        baseVersion,
         steps: localSteps,
         samples: localSteps * this.batchSize,
         trainLoss: lossSum / localSteps,
-        computeMs: nowMs() - started,
+        computeMs,
       };
     } finally {
       if (modelMoved) this.writeModel(global);
       this.busy = false;
     }
+  }
+
+  /**
+   * Compresses the pending delta: sent = top_k(r + d), r <- r + d - sent (error feedback),
+   * d <- 0, relative to the version held now. `densify(sent) + r_new == r_old + d` bit for
+   * bit (up to the sign of a zero).
+   *
+   * @throws {@link EngineError} `nothing-pending` (no steps computed since the last call),
+   *   `non-finite` (r + d is not finite: r is unchanged, d is dropped), `busy`, `disposed`.
+   */
+  compressPending(): ComputedUpdate {
+    this.assertIdle();
+    const pending = this.pending;
+    if (pending.steps === 0) throw new EngineError('nothing-pending', 'compressPending');
+    const baseVersion = this.currentVersion;
+    // computeSteps needs weights, so a pending delta implies a version.
+    if (baseVersion === undefined) throw new EngineError('no-weights', 'compressPending');
+    const started = nowMs();
+    let sent: SparseVector;
+    try {
+      sent = this.compress(this.pendingDelta);
+    } catch (error) {
+      // A delta that overflowed would fail every later compress too: it is dropped (the
+      // residual is unchanged; the next steps start a new one).
+      if (error instanceof EngineError && error.code === 'non-finite') this.dropPending();
+      throw error;
+    }
+    // The codec returns a fresh array spanning its own ArrayBuffer (never a shared one),
+    // which is what the wire schema's byte type states.
+    const payload = encodeSparseUpdate(sent, {
+      valueFormat: this.valueFormat,
+    }) as Uint8Array<ArrayBuffer>;
+    this.dropPending();
+    return {
+      payload,
+      sent,
+      baseVersion,
+      computedAtVersion: pending.computedAtVersion,
+      steps: pending.steps,
+      samples: pending.steps * this.batchSize,
+      trainLoss: pending.lossSum / pending.steps,
+      computeMs: pending.computeMs + (nowMs() - started),
+    };
+  }
+
+  /**
+   * Gives the entries of a rejected update back to the residual (r[i] += sent[i]), so
+   * their mass is sent later instead of lost. When no compress ran since the one that
+   * produced `sent` (the session's pipeline guarantees it: it compresses the next update
+   * only after the previous one's verdict), `r_after == r_before_compress + d` bit for bit.
+   *
+   * @param sent - {@link ComputedUpdate.sent} of an update of this engine.
+   * @throws {@link EngineError} `invalid-patch` (not a sparse vector of length P, or a sum
+   *   that overflows), `disposed`; the residual is unchanged on throw.
+   */
+  restore(sent: SparseVector): void {
+    if (this.disposed) throw new EngineError('disposed', 'the engine was disposed');
+    try {
+      this.errorFeedback.restore(sent);
+    } catch (error) {
+      if (!(error instanceof ErrorFeedbackError)) throw error;
+      throw new EngineError('invalid-patch', error.message, { cause: error });
+    }
+  }
+
+  private dropPending(): void {
+    this.pendingDelta.fill(0);
+    this.pending = { steps: 0, lossSum: 0, computeMs: 0, computedAtVersion: 0 };
   }
 
   /** Disposes the model (and with it its weight variables); the engine is unusable after. */

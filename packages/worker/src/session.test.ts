@@ -1,4 +1,5 @@
 import { encodeShard, parameterLayout, readFlatWeights } from '@vtrain/ml';
+import { decodeSparseUpdate } from '@vtrain/protocol';
 import { useFastestNodeBackend } from '@vtrain/ml/node';
 import { mulberry32 } from '@vtrain/optimizer';
 import type { Assignment, UpdatePush } from '@vtrain/protocol';
@@ -7,13 +8,22 @@ import { SessionError } from './session-error.js';
 import { WorkerSession, type SessionTiming } from './session.js';
 import type { WorkerStatus } from './status.js';
 import { FakeCoordinator } from './test-support/fake-coordinator.js';
-import { buildTestModel, smallSynthetic, testAssignment } from './test-support/fixtures.js';
+import {
+  buildTestModel,
+  firstDifference,
+  repeatedExample,
+  smallSynthetic,
+  testAssignment,
+} from './test-support/fixtures.js';
 
 beforeAll(async () => {
   expect(await useFastestNodeBackend()).toBe('wasm');
 });
 
-const shard = encodeShard(smallSynthetic(256, 10).train);
+const synthetic = smallSynthetic(256, 10);
+const shard = encodeShard(synthetic.train);
+/** Every batch of it is the same batch: at the same weights, every update's steps are equal. */
+const repeatedShard = encodeShard(repeatedExample(synthetic.train, 3, 32));
 
 /**
  * The contract's timing, scaled down so each fault shows within a test; the ack and
@@ -50,7 +60,11 @@ interface Harness {
   readonly logs: string[];
 }
 
-function startSession(url: string, timing: Partial<SessionTiming> = FAST): Harness {
+function startSession(
+  url: string,
+  timing: Partial<SessionTiming> = FAST,
+  shardBytes: Uint8Array = shard,
+): Harness {
   const statuses: WorkerStatus[] = [];
   const fetched: string[] = [];
   const logs: string[] = [];
@@ -60,7 +74,7 @@ function startSession(url: string, timing: Partial<SessionTiming> = FAST): Harne
     backend: { name: 'wasm' },
     fetchBytes: (href) => {
       fetched.push(href);
-      return Promise.resolve(shard);
+      return Promise.resolve(shardBytes);
     },
     onStatus: (status) => statuses.push(status),
     log: (level, message) => logs.push(`${level}: ${message}`),
@@ -87,7 +101,8 @@ function seqs(coordinator: FakeCoordinator): number[] {
 describe('WorkerSession against a coordinator that follows the contract', () => {
   it('says hello, loads the shard, pulls dense, then trains with increasing seqs and patches', async () => {
     const coordinator = await coordinatorFor(testAssignment());
-    // Seq 6 gets no answer: the session then sits still with 6 updates applied and 7 sent.
+    // Seq 6 gets no answer: the session then sits still with 6 updates applied, 7 sent, and
+    // the steps of the 8th computed ahead.
     coordinator.onUpdate = (push, socket) =>
       push.seq === 6
         ? 'no-answer'
@@ -120,7 +135,8 @@ describe('WorkerSession against a coordinator that follows the contract', () => 
     expect(coordinator.version).toBe(6);
     expect(status.updatesApplied).toBe(6);
     expect(status.updatesSent).toBe(7);
-    expect(status.samples).toBe(16 * 7);
+    // 7 updates' steps, plus the 8th update's, computed while seq 6 was in flight.
+    expect(status.samples).toBe(16 * 8);
     expect(status.samplesPerSecond).toBeGreaterThan(0);
     // bytesUp = payloads + envelopes of 7 updates, 1 pull and 1 hello: more than the payloads,
     // less than the payloads plus 7 + 2 envelopes of 1 KB.
@@ -391,6 +407,73 @@ describe('WorkerSession answers and faults', () => {
     expect(session.status.state).toBe('connecting');
     expect(session.status.message).toMatch(/retrying with backoff/);
   });
+});
+
+describe('WorkerSession pipeline', () => {
+  it('computes the next update while one is in flight, never more than one ahead, and compresses it after the answer', async () => {
+    const coordinator = await coordinatorFor(testAssignment());
+    let held = true;
+    coordinator.onUpdate = (push, socket) =>
+      push.seq === 0 && held
+        ? 'no-answer'
+        : coordinator.defaultUpdate(push, (socket.data as { workerId: string }).workerId);
+    const { session } = startSession(coordinator.url, { ...FAST, ackTimeoutMs: 1500 });
+    // Seq 0 travels unanswered; the steps of the next update are computed meanwhile.
+    // (The fake coordinator shares this process, so it may read seq 0 after the steps.)
+    await until(
+      () => session.status.samples === 2 * 16 && seqs(coordinator).length === 1,
+      'seq 0 and the steps computed ahead',
+    );
+    expect(seqs(coordinator)).toEqual([0]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // At most one update in flight and one update's steps ahead: nothing more happened.
+    expect(seqs(coordinator)).toEqual([0]);
+    expect(session.status.samples).toBe(2 * 16);
+    held = false;
+    // The ack timeout: hello, the same seq 0 again (applied now), then seq 1 from the steps
+    // computed ahead, relative to the version the ack brought.
+    await until(() => seqs(coordinator).includes(1), 'seq 1');
+    expect(seqs(coordinator).slice(0, 3)).toEqual([0, 0, 1]);
+    const pushes = coordinator.updates.map((u) => u.message);
+    expect(Buffer.from(pushes[1].payload).equals(Buffer.from(pushes[0].payload))).toBe(true);
+    expect(pushes[2].baseVersion).toBe(1);
+    expect(coordinator.protocolErrors).toEqual([]);
+  });
+
+  for (const [reason, givenBack] of [
+    ['stale', true],
+    ['late', true],
+    ['rate-limited', true],
+    ['duplicate', false],
+  ] as const) {
+    it(`"${reason}": the rejected mass ${givenBack ? 'is sent again' : 'is not sent again'}`, async () => {
+      // Density 1 on a set of identical examples, with weights that do not move (the update
+      // is rejected): every update's steps give the same u, and top-k sends everything.
+      // Given back, the next update is r + u = u + u = 2u exactly; else it is u.
+      const coordinator = await coordinatorFor(testAssignment({ density: 1 }));
+      coordinator.onUpdate = (push, socket) =>
+        push.seq === 0
+          ? { type: 'reject', seq: 0, reason, message: 'test' }
+          : push.seq === 1
+            ? 'no-answer'
+            : coordinator.defaultUpdate(push, (socket.data as { workerId: string }).workerId);
+      const { session } = startSession(coordinator.url, FAST, repeatedShard);
+      await until(() => seqs(coordinator).includes(1), 'seq 1');
+      await session.stop();
+      const [first, second] = coordinator.updates.map((u) =>
+        decodeSparseUpdate(u.message.payload, {
+          maxLength: coordinator.global.length,
+          maxCount: coordinator.global.length,
+        }),
+      );
+      expect(first.indices.length).toBe(coordinator.global.length);
+      expect(Array.from(second.indices)).toEqual(Array.from(first.indices));
+      const expected = first.values.map((value) => (givenBack ? value + value : value));
+      expect(firstDifference(second.values, expected)).toBe(-1);
+      expect(second.values.some((value) => value !== 0)).toBe(true);
+      expect(session.status.updatesRejected).toEqual({ [reason]: 1 });
+    });
+  }
 });
 
 describe('WorkerSession options', () => {
