@@ -105,7 +105,9 @@ describe('training with 3 headless workers on MNIST, 1% top-k with error feedbac
           },
         );
         expect(run.status).toBe('completed');
-        const accuracy = run.latest?.testAccuracy ?? 0;
+        // The final figures are of the final weights, on the whole test set.
+        expect(run.fullEvaluation?.version).toBe(run.version);
+        const accuracy = run.fullEvaluation?.testAccuracy ?? 0;
         expect(accuracy).toBeGreaterThanOrEqual(0.9);
 
         const points = await coordinator.metrics(id);
