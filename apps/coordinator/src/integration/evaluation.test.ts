@@ -13,19 +13,25 @@ import {
 } from '@vtrain/ml';
 import { loadDataset, useFastestNodeBackend } from '@vtrain/ml/node';
 import {
+  DASHBOARD_NAMESPACE,
   HealthSchema,
+  RunStatusNoticeSchema,
   RunSummarySchema,
+  type DashboardClientToServerEvents,
+  type DashboardServerToClientEvents,
   type MetricsPoint,
   type ModelSpec,
   type RunConfigInput,
   type RunSummary,
 } from '@vtrain/protocol';
+import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluationSample } from '../evaluation/evaluation-sample.js';
 import type { ExportManifest } from '../export/manifest.js';
 import { parseSafetensors } from '../export/safetensors.js';
 import { COORDINATOR_MAIN, freePort, killHard } from './coordinator-process.js';
 import { TestCoordinator, waitFor } from './harness.js';
+import { connectSocket } from './raw-worker.js';
 import { startSimWorker } from './sim-worker.js';
 
 /*
@@ -209,6 +215,41 @@ describe('evaluation figures', () => {
     const points = evaluated(await coordinator.metrics(id));
     expect(points[0]).toMatchObject({ version: 0, testAccuracy: 0, testExamples: 1 });
     await stop(id);
+  });
+
+  it('tells every dashboard the run summary with each point, so run lists move with the charts', async () => {
+    const dashboard = await connectSocket<
+      Socket<DashboardServerToClientEvents, DashboardClientToServerEvents>
+    >(coordinator.url, DASHBOARD_NAMESPACE, {});
+    const notices: RunSummary[] = [];
+    dashboard.on('run-status', (notice: unknown) => {
+      notices.push(RunStatusNoticeSchema.parse(notice).run);
+    });
+    try {
+      // Not subscribed to the run: run lists follow every run.
+      const id = await coordinator.createRun(syntheticRun(21, 100));
+      const withEvaluation = await waitFor('a notice with the first evaluation', 60_000, () =>
+        Promise.resolve(notices.find((run) => run.id === id && run.evaluation !== undefined)),
+      );
+      const points = await coordinator.metrics(id);
+      const evaluatedPoint = evaluated(points)[0];
+      expect(withEvaluation.evaluation).toMatchObject({
+        version: 0,
+        at: evaluatedPoint?.at,
+        testAccuracy: evaluatedPoint?.testAccuracy,
+        testExamples: 100,
+      });
+      expect(withEvaluation.latest).toEqual(evaluatedPoint);
+      // The periodic points (every 2 s) come with their notices too.
+      await waitFor('a notice with a later point', 60_000, () =>
+        Promise.resolve(
+          notices.find((run) => run.id === id && (run.latest?.at ?? 0) > (evaluatedPoint?.at ?? 0)),
+        ),
+      );
+      await stop(id);
+    } finally {
+      dashboard.disconnect();
+    }
   });
 
   it("states the accuracy of the exported weights' version in the manifest", async () => {

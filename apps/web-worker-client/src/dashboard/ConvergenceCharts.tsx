@@ -23,8 +23,6 @@ import {
 } from './series.js';
 import { UplotChart, type ChartOptions } from './UplotChart.js';
 
-const BY_TIME = convergenceOptions('time');
-const BY_VERSION = convergenceOptions('version');
 const HEIGHT = 220;
 
 function PhaseLegend() {
@@ -42,6 +40,8 @@ function PhaseLegend() {
 
 export interface ConvergenceChartsProps {
   readonly metrics: readonly MetricsPoint[];
+  /** Examples in the run's evaluation sample; absent when it evaluates on the whole test set. */
+  readonly sampleSize: number | undefined;
 }
 
 interface ChartSpec {
@@ -54,7 +54,11 @@ interface ChartSpec {
 }
 
 /** Every live chart of a run, with fresh columns for the given points. */
-function chartSpecs(metrics: readonly MetricsPoint[]): ChartSpec[] {
+function chartSpecs(
+  metrics: readonly MetricsPoint[],
+  byTime: ChartOptions,
+  byVersion: ChartOptions,
+): ChartSpec[] {
   const bandsByTime = phaseBands(metrics, 'time');
   const legend = <PhaseLegend />;
   return [
@@ -62,7 +66,7 @@ function chartSpecs(metrics: readonly MetricsPoint[]): ChartSpec[] {
       testId: 'chart-accuracy',
       title: 'Test accuracy and loss over training time',
       note: legend,
-      options: BY_TIME,
+      options: byTime,
       data: convergenceColumns(metrics, 'time'),
       bands: bandsByTime,
     },
@@ -70,7 +74,7 @@ function chartSpecs(metrics: readonly MetricsPoint[]): ChartSpec[] {
       testId: 'chart-version',
       title: 'Test accuracy and loss by model version',
       note: legend,
-      options: BY_VERSION,
+      options: byVersion,
       data: convergenceColumns(metrics, 'version'),
       bands: phaseBands(metrics, 'version'),
     },
@@ -117,8 +121,14 @@ function chartSpecs(metrics: readonly MetricsPoint[]): ChartSpec[] {
 }
 
 /** The run's live charts; each gets fresh columns per point and redraws in place. */
-export function ConvergenceCharts({ metrics }: ConvergenceChartsProps) {
-  const charts = useMemo(() => chartSpecs(metrics), [metrics]);
+export function ConvergenceCharts({ metrics, sampleSize }: ConvergenceChartsProps) {
+  // Options are rebuilt (and the charts with them) only when the sample size changes.
+  const byTime = useMemo(() => convergenceOptions('time', sampleSize), [sampleSize]);
+  const byVersion = useMemo(() => convergenceOptions('version', sampleSize), [sampleSize]);
+  const charts = useMemo(
+    () => chartSpecs(metrics, byTime, byVersion),
+    [metrics, byTime, byVersion],
+  );
   return (
     <div className="chart-grid">
       {charts.map((chart) => (
