@@ -213,15 +213,26 @@ export class RunManager {
   }
 
   /**
-   * The checkpoint write an update must wait for, if any: while a checkpoint is being written
-   * and the run is a whole interval (`checkpoint.everyVersions`) past the last durable one,
-   * applying more would let a crash lose more than one interval. The wait is one write per
-   * interval; without it the bound would be an interval plus whatever arrives during a write.
+   * What an update must wait for, if anything (in arrival order; once it settles, a run that
+   * is stopping refuses the update):
+   * - the checkpoint write, while one is being written and the run is a whole interval
+   *   (`checkpoint.everyVersions`) past the last durable one: applying more would let a crash
+   *   lose more than one interval. The wait is one write per interval; without it the bound
+   *   would be an interval plus whatever arrives during a write;
+   * - the whole-test-set check of a target the sample reached (about a second), so the run,
+   *   if it passes, ends with the weights that passed rather than newer, unchecked ones.
    */
   checkpointBarrier(run: LiveRun): Promise<void> | undefined {
-    if (run.checkpointing === undefined) return undefined;
     const sinceDurable = run.engine.version - run.lastCheckpoint.version;
-    return sinceDurable >= run.config.checkpoint.everyVersions ? run.checkpointing : undefined;
+    const checkpoint =
+      run.checkpointing !== undefined && sinceDurable >= run.config.checkpoint.everyVersions
+        ? run.checkpointing
+        : undefined;
+    const check = run.targetCheck;
+    if (check === undefined) return checkpoint;
+    return checkpoint === undefined
+      ? check
+      : Promise.all([checkpoint, check]).then(() => undefined);
   }
 
   submit(run: LiveRun, meta: UpdateMeta, update: SparseVector): Verdict {
@@ -356,9 +367,14 @@ export class RunManager {
 
   private wakeAt(run: LiveRun, at: number): void {
     clearTimeout(run.wakeTimer);
+    const tick = (): void => {
+      if (!run.stopping) this.handle(run, run.engine.tick(Math.max(at, this.now())));
+    };
     run.wakeTimer = setTimeout(
       () => {
-        if (!run.stopping) this.handle(run, run.engine.tick(Math.max(at, this.now())));
+        // A batch closing during a target check would move the weights being checked past.
+        if (run.targetCheck) void run.targetCheck.then(tick);
+        else tick();
       },
       Math.max(0, at - this.now()),
     );
@@ -397,25 +413,46 @@ export class RunManager {
         }
         return;
       }
-      const target = run.config.stop.targetAccuracy;
-      // The confirmation must see this version's weights, not the ones training moves to meanwhile.
-      const kept = target === undefined ? undefined : weights.slice();
       const sample = run.config.evaluation.testExamples;
       const result = await this.evaluateWeights(run, version, weights, sample);
       if (!run.stopping) this.handle(run, run.engine.evaluated(result.loss, this.now()));
-      if (kept && target !== undefined && result.accuracy >= target && !run.stopping) {
-        // A sample can pass the target where the whole test set does not: only the whole set ends the run.
-        const full =
-          result.testSet === 'full'
-            ? result
-            : await this.evaluateWeights(run, version, kept, undefined);
-        // Read through a call: the run may have begun stopping during the check.
-        if (full.accuracy >= target && isOpen(run)) void this.stopRun(run.id, 'target-reached');
+      const target = run.config.stop.targetAccuracy;
+      if (target !== undefined && result.accuracy >= target && !run.stopping) {
+        // Evaluated on the whole set already, and nothing applied since: that was the check.
+        if (result.testSet === 'full' && run.engine.version === version) {
+          void this.stopRun(run.id, 'target-reached');
+        } else {
+          await this.checkTarget(run, target);
+        }
       }
     } catch (error) {
       this.log(`evaluation of run ${run.id} failed: ${String(error)}`);
     } finally {
       run.evaluating = false;
+    }
+  }
+
+  /**
+   * A sample can pass the target where the whole test set does not: only the whole set ends
+   * a run as `target-reached`. Training waits for the check (updates queue behind it as
+   * behind a checkpoint, see {@link checkpointBarrier}), so the weights checked are the ones
+   * the run ends with, and its final evaluation is this one. If the whole set falls short,
+   * the queued updates go on.
+   */
+  private async checkTarget(run: LiveRun, target: number): Promise<void> {
+    let release = (): void => undefined;
+    run.targetCheck = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      const version = run.engine.version;
+      const full = await this.evaluateWeights(run, version, run.engine.weights.slice(), undefined);
+      // Read through a call: the run may have begun stopping during the check. end() marks it
+      // stopping at once, before the queued updates are released below (they are refused).
+      if (full.accuracy >= target && isOpen(run)) void this.stopRun(run.id, 'target-reached');
+    } finally {
+      run.targetCheck = undefined;
+      release();
     }
   }
 
