@@ -24,6 +24,8 @@ import {
 import { UplotChart, type ChartOptions } from './UplotChart.js';
 
 const HEIGHT = 220;
+/** Five labelled series (sample and whole-set accuracy and loss, train loss): four legend lines. */
+const CONVERGENCE_LEGEND_HEIGHT = 108;
 
 function PhaseLegend() {
   return (
@@ -51,6 +53,8 @@ interface ChartSpec {
   readonly options: ChartOptions;
   readonly data: Columns;
   readonly bands?: readonly PhaseBand[];
+  /** Room for the legend, when the series are many. */
+  readonly legendHeight?: number;
 }
 
 /** Every live chart of a run, with fresh columns for the given points. */
@@ -69,6 +73,7 @@ function chartSpecs(
       options: byTime,
       data: convergenceColumns(metrics, 'time'),
       bands: bandsByTime,
+      legendHeight: CONVERGENCE_LEGEND_HEIGHT,
     },
     {
       testId: 'chart-version',
@@ -77,6 +82,7 @@ function chartSpecs(
       options: byVersion,
       data: convergenceColumns(metrics, 'version'),
       bands: phaseBands(metrics, 'version'),
+      legendHeight: CONVERGENCE_LEGEND_HEIGHT,
     },
     {
       testId: 'chart-schedule',
@@ -139,6 +145,7 @@ export function ConvergenceCharts({ metrics, sampleSize }: ConvergenceChartsProp
             data={chart.data}
             bands={chart.bands}
             height={HEIGHT}
+            legendHeight={chart.legendHeight}
           />
         </ChartCard>
       ))}
