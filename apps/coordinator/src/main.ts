@@ -55,12 +55,9 @@ async function main(): Promise<void> {
     ...(process.env.HOST ? { host: process.env.HOST } : {}),
     ...(token ? { token } : {}),
     allowedOrigins: parseOriginList(process.env.ORIGINS),
+    // Created before the coordinator listens: a script that sees /api/health answer sees the run.
+    ...(values['no-demo'] ? {} : { initialRun: DEMO_RUN }),
   });
-
-  if (!values['no-demo'] && coordinator.manager.listRuns().length === 0) {
-    const id = await coordinator.manager.createRun(DEMO_RUN);
-    console.log(`created the demo run ${id}`);
-  }
   console.log(`
 vtrain coordinator listening on ${coordinator.url}
   contribute:        ${coordinator.url}/

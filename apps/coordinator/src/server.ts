@@ -3,7 +3,12 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { useFastestNodeBackend } from '@vtrain/ml/node';
-import { MAX_PARAMETER_COUNT, maxUpdateMessageBytes, type RunSummary } from '@vtrain/protocol';
+import {
+  MAX_PARAMETER_COUNT,
+  maxUpdateMessageBytes,
+  type RunConfigInput,
+  type RunSummary,
+} from '@vtrain/protocol';
 import { Server } from 'socket.io';
 import { Evaluator } from './evaluation/evaluator.js';
 import { RunExports } from './runs/run-exports.js';
@@ -42,6 +47,11 @@ export interface CoordinatorOptions {
    * socket.io (`ORIGINS`); default none: same-origin only.
    */
   readonly allowedOrigins?: readonly string[];
+  /**
+   * A run to create when the database holds none (the demo run of a first start). It is
+   * created before the coordinator listens: the first answer of `/api/health` means it exists.
+   */
+  readonly initialRun?: RunConfigInput;
 }
 
 export interface Coordinator {
@@ -51,6 +61,8 @@ export interface Coordinator {
   readonly manager: RunManager;
   /** Largest message a client may send (socket.io's `maxHttpBufferSize`). */
   readonly maxMessageBytes: number;
+  /** The id of `initialRun` when this start created it. */
+  readonly initialRunId: string | undefined;
   close(): Promise<void>;
 }
 
@@ -94,11 +106,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       workers: (...args) => notices.listener?.workers(...args),
     },
   });
-  const exports = new RunExports(manager, checkpoints, maxMessageBytes);
+  const exports = new RunExports(manager, checkpoints, maxMessageBytes, log);
   const originAllowed = originPolicy(options.allowedOrigins);
+  // Nothing listens before the runs are open, so this is true from the first answer until close.
+  let ready = true;
   const app = buildHttpApp({
     manager,
     token,
+    ready: () => ready,
     exportFiles: (runId) => exports.files(runId),
     ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
     originAllowed,
@@ -143,6 +158,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 
   await manager.resumeAll();
+  let initialRunId: string | undefined;
+  if (options.initialRun && manager.listRuns().length === 0) {
+    initialRunId = await manager.createRun(options.initialRun);
+    log(`created the run ${initialRunId} "${options.initialRun.name}"`);
+  }
   await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   const url = `http://${options.host === '0.0.0.0' ? 'localhost' : (options.host ?? '127.0.0.1')}:${port}`;
@@ -153,7 +173,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     token,
     manager,
     maxMessageBytes,
+    initialRunId,
     async close() {
+      ready = false;
       await manager.close();
       stopSweep();
       await io.close();

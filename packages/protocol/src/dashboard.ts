@@ -35,9 +35,20 @@ export const StalenessSummarySchema = z.strictObject({
 });
 
 /**
+ * Which held-out examples an evaluation used: `sample` is the run's fixed random sample of
+ * `evaluation.testExamples` examples (seeded from the run's seed, so every periodic
+ * evaluation of a run, before and after a restart, sees the same examples); `full` is the
+ * whole test set (final evaluations, the check behind `target-reached`, exports).
+ */
+export const TEST_SETS = ['sample', 'full'] as const;
+export const TestSetSchema = z.enum(TEST_SETS);
+export type TestSet = z.output<typeof TestSetSchema>;
+
+/**
  * One point of a run's time series. Test metrics are present on points where
- * an evaluation finished; counters are cumulative since the run started, so a
- * client computes rates from two points.
+ * an evaluation finished, and such a point's `version` is the version evaluated
+ * (which can be older than the previous point's); counters are cumulative since
+ * the run started, so a client computes rates from two points.
  */
 export const MetricsPointSchema = z.strictObject({
   runId: id(),
@@ -48,6 +59,13 @@ export const MetricsPointSchema = z.strictObject({
   version: z.int().min(0),
   testLoss: z.number().optional(),
   testAccuracy: z.number().min(0).max(1).optional(),
+  /**
+   * With the test metrics: how many held-out examples they are over (absent on points
+   * written before protocol version 2).
+   */
+  testExamples: z.int().min(1).optional(),
+  /** With the test metrics: the examples' set (absent on points written before protocol version 2). */
+  testSet: TestSetSchema.optional(),
   trainLoss: z.number().optional(),
   phase: PhaseSchema,
   k: z.int().min(1),
@@ -75,6 +93,25 @@ export const WorkerSummarySchema = z.strictObject({
 });
 export type WorkerSummary = z.output<typeof WorkerSummarySchema>;
 
+/**
+ * One evaluation of a run's weights: the figures always travel with the version they
+ * belong to, which can be older than the run's current version.
+ */
+export const EvaluationSchema = z.strictObject({
+  /** The model version evaluated. */
+  version: z.int().min(0),
+  /** When the evaluation finished, milliseconds since the Unix epoch. */
+  at: z.number(),
+  /** Mean softmax cross-entropy, in nats. */
+  testLoss: z.number(),
+  /** Fraction of the examples classified correctly; 0 is a value like any other. */
+  testAccuracy: z.number().min(0).max(1),
+  /** How many held-out examples the figures are over. */
+  testExamples: z.int().min(1),
+  testSet: TestSetSchema,
+});
+export type Evaluation = z.output<typeof EvaluationSchema>;
+
 /** What `GET /api/runs/:id` returns and the dashboard shows in the run list. */
 export const RunSummarySchema = z.strictObject({
   id: id(),
@@ -85,7 +122,12 @@ export const RunSummarySchema = z.strictObject({
   parameterCount: z.int().min(0),
   activeWorkers: z.int().min(0),
   config: RunConfigSchema,
+  /** The run's latest metrics point, as recorded (its test metrics, if any, are of its `version`). */
   latest: MetricsPointSchema.optional(),
+  /** The run's latest evaluation (sample or full set), with the version it evaluated. */
+  evaluation: EvaluationSchema.optional(),
+  /** The run's latest evaluation on the whole test set, with the version it evaluated. */
+  fullEvaluation: EvaluationSchema.optional(),
 });
 export type RunSummary = z.output<typeof RunSummarySchema>;
 
@@ -100,6 +142,18 @@ export const SubscribedSchema = z.strictObject({
   workers: z.array(WorkerSummarySchema),
 });
 export type Subscribed = z.output<typeof SubscribedSchema>;
+
+/**
+ * `GET /api/health`. The coordinator listens only once it is ready (runs resumed and, on a
+ * first start, the demo run created), so any answer with `ready: true` means the API and
+ * socket.io serve the runs; while it shuts down it answers 503 with `ready: false`.
+ */
+export const HealthSchema = z.strictObject({
+  ok: z.boolean(),
+  ready: z.boolean(),
+  protocolVersion: z.int().min(1),
+});
+export type Health = z.output<typeof HealthSchema>;
 
 /** A researcher action over the socket; needs the token given at connection. */
 export const StopRunSchema = z.strictObject({ type: z.literal('stop-run'), runId: id() });

@@ -211,7 +211,11 @@ export const TrainingConfigSchema = z.strictObject({
 
 export const EvaluationConfigSchema = z.strictObject({
   everyVersions: z.int().min(1).default(50),
-  /** Held-out examples evaluated each time; the whole test set when omitted. */
+  /**
+   * Size of the fixed random sample of held-out examples (seeded from the run's `seed`) that
+   * periodic evaluations use; the whole test set when omitted. Final evaluations, and the check
+   * behind `stop.targetAccuracy`, always use the whole test set.
+   */
   testExamples: z.int().min(1).optional(),
 });
 
@@ -223,6 +227,7 @@ export const CheckpointConfigSchema = z.strictObject({
 /** The run ends at the first rule met; at least one is required. */
 export const StopRuleSchema = z
   .strictObject({
+    /** Reached when a periodic evaluation, then the whole test set, reach it. */
     targetAccuracy: fraction().optional(),
     maxVersions: count().optional(),
     maxSeconds: positive().optional(),

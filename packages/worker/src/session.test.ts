@@ -2,7 +2,7 @@ import { encodeShard, parameterLayout, readFlatWeights } from '@vtrain/ml';
 import { decodeSparseUpdate } from '@vtrain/protocol';
 import { useFastestNodeBackend } from '@vtrain/ml/node';
 import { mulberry32 } from '@vtrain/optimizer';
-import type { Assignment, UpdatePush } from '@vtrain/protocol';
+import { PROTOCOL_VERSION, type Assignment, type UpdatePush } from '@vtrain/protocol';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SessionError } from './session-error.js';
 import { WorkerSession, type SessionTiming } from './session.js';
@@ -247,7 +247,7 @@ describe('WorkerSession answers and faults', () => {
       const workerId = hellos++ === 0 ? 'w1' : 'w9';
       return {
         type: 'welcome',
-        protocolVersion: 1,
+        protocolVersion: PROTOCOL_VERSION,
         workerId,
         secret: `secret-${workerId}`,
         assignment,

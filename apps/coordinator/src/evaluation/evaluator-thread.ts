@@ -1,9 +1,17 @@
 import { parentPort } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs';
-import { DATASET_INFO, buildModel, evaluate, writeFlatWeights } from '@vtrain/ml';
+import {
+  DATASET_INFO,
+  buildModel,
+  evaluate,
+  selectExamples,
+  writeFlatWeights,
+  type Dataset,
+} from '@vtrain/ml';
 import { loadDataset, useFastestNodeBackend } from '@vtrain/ml/node';
 import type { DatasetSplits } from '@vtrain/ml';
 import type { DatasetName } from '@vtrain/protocol';
+import { evaluationSample } from './evaluation-sample.js';
 import type { EvaluationReply, EvaluationRequest } from './protocol.js';
 
 // Runs in a worker thread: tfjs inference on the held-out set takes tens of
@@ -16,6 +24,8 @@ const backendReady = useFastestNodeBackend();
 const datasets = new Map<DatasetName, Promise<DatasetSplits>>();
 const models = new Map<string, Promise<tf.LayersModel>>();
 const EVAL_BATCH_SIZE = 500;
+/** Each run's sample, cut once: key `${dataset}/${seed}/${size}`. */
+const samples = new Map<string, Dataset>();
 
 function dataset(name: DatasetName): Promise<DatasetSplits> {
   let splits = datasets.get(name);
@@ -37,16 +47,27 @@ function model(request: EvaluationRequest): Promise<tf.LayersModel> {
   return built;
 }
 
+/** The examples a request asks for: the whole test set, or the run's seeded sample of it. */
+function examples(request: EvaluationRequest, test: Dataset): Dataset {
+  if (request.sample === undefined || request.sample >= test.count) return test;
+  const key = `${request.dataset}/${request.seed}/${request.sample}`;
+  let sample = samples.get(key);
+  if (!sample) {
+    sample = selectExamples(test, evaluationSample(test.count, request.sample, request.seed));
+    samples.set(key, sample);
+  }
+  return sample;
+}
+
 async function handle(request: EvaluationRequest): Promise<EvaluationReply> {
   try {
     await backendReady;
     const [runModel, splits] = await Promise.all([model(request), dataset(request.dataset)]);
     writeFlatWeights(runModel, request.weights);
-    const result = await evaluate(runModel, splits.test, {
-      batchSize: EVAL_BATCH_SIZE,
-      ...(request.limit === undefined ? {} : { limit: request.limit }),
-    });
-    return { id: request.id, ok: true, ...result };
+    const set = examples(request, splits.test);
+    const result = await evaluate(runModel, set, { batchSize: EVAL_BATCH_SIZE });
+    const testSet = set === splits.test ? 'full' : 'sample';
+    return { id: request.id, ok: true, ...result, testSet };
   } catch (error) {
     return {
       id: request.id,

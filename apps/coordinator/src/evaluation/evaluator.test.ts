@@ -17,9 +17,10 @@ describe('Evaluator', () => {
       dataset: 'synthetic',
       seed: 3,
       weights,
-      limit: 1000,
+      sample: 1000,
     });
     expect(result.examples).toBe(1000);
+    expect(result.testSet).toBe('sample');
     expect(result.accuracy).toBeLessThan(0.35); // 10 classes: chance is 0.1
     expect(result.loss).toBeGreaterThan(1.5); // ln 10 = 2.30 at uniform logits
   });

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { TestSet } from '@vtrain/protocol';
 import type { EvaluationReply, EvaluationRequest } from './protocol.js';
 
 /**
@@ -18,6 +19,7 @@ export interface EvaluationResult {
   readonly loss: number;
   readonly accuracy: number;
   readonly examples: number;
+  readonly testSet: TestSet;
 }
 
 /**

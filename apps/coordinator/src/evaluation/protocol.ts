@@ -1,4 +1,4 @@
-import type { DatasetName, ModelSpec } from '@vtrain/protocol';
+import type { DatasetName, ModelSpec, TestSet } from '@vtrain/protocol';
 
 /** Main thread -> evaluation thread. */
 export interface EvaluationRequest {
@@ -10,8 +10,11 @@ export interface EvaluationRequest {
   readonly seed: number;
   /** A copy of the global weights, transferred (not shared) to the thread. */
   readonly weights: Float32Array;
-  /** Evaluate on the first `limit` held-out examples; all when absent. */
-  readonly limit?: number;
+  /**
+   * Evaluate on the run's fixed random sample of this many held-out examples
+   * (`evaluationSample(testCount, sample, seed)`); on the whole test set when absent.
+   */
+  readonly sample?: number;
 }
 
 /** Evaluation thread -> main thread. */
@@ -22,5 +25,7 @@ export type EvaluationReply =
       readonly loss: number;
       readonly accuracy: number;
       readonly examples: number;
+      /** `full` when the examples were the whole test set (a sample as large as it is too). */
+      readonly testSet: TestSet;
     }
   | { readonly id: number; readonly ok: false; readonly message: string };

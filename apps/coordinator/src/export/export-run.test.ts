@@ -9,7 +9,12 @@ import {
   parameterLayout,
   readFlatWeights,
 } from '@vtrain/ml';
-import { RunConfigSchema, type MetricsPoint, type ModelSpec } from '@vtrain/protocol';
+import {
+  RunConfigSchema,
+  type Evaluation,
+  type MetricsPoint,
+  type ModelSpec,
+} from '@vtrain/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredRun } from '../store/store.js';
 import { ExportError } from './export-error.js';
@@ -81,6 +86,15 @@ const finalPoint: MetricsPoint = {
   bytesOut: 2000,
 };
 
+const finalEvaluation: Evaluation = {
+  version: 10,
+  at: 1_600_000_100_000,
+  testLoss: 0.5,
+  testAccuracy: 0.875,
+  testExamples: 10_000,
+  testSet: 'full',
+};
+
 /** Serves `files` at `/<name>` on 127.0.0.1, port 0; records the paths asked for. */
 async function serve(
   files: ExportFiles,
@@ -131,6 +145,7 @@ describe.each<[string, ModelSpec]>([
       run: storedRun(spec, count),
       model,
       weights,
+      evaluation: finalEvaluation,
       metrics: finalPoint,
       exportedAt: 1_700_000_000_000,
     });
@@ -213,6 +228,8 @@ describe.each<[string, ModelSpec]>([
     expect(manifest.run.createdAt).toBe('2020-09-13T12:26:40.000Z');
     expect(manifest.run.config).toEqual(storedRun(spec, weights.length).config);
     expect(manifest.run.endedReason).toBe('max versions');
+    expect(manifest.formatVersion).toBe(2);
+    expect(manifest.evaluation).toEqual(finalEvaluation);
     expect(manifest.metrics).toEqual(finalPoint);
   });
 });
@@ -225,6 +242,7 @@ describe('exportRun input checks', () => {
     const input = {
       run: storedRun(spec, 3190),
       model,
+      evaluation: undefined,
       metrics: undefined,
       exportedAt: 0,
     };
@@ -240,5 +258,6 @@ describe('exportRun input checks', () => {
     const manifestBytes = files.get('manifest.json') ?? new Uint8Array(0);
     const manifest = JSON.parse(new TextDecoder().decode(manifestBytes)) as ExportManifest;
     expect(manifest.metrics).toBeNull();
+    expect(manifest.evaluation).toBeNull();
   });
 });

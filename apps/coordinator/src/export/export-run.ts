@@ -1,6 +1,11 @@
 import type * as tf from '@tensorflow/tfjs';
 import { parameterLayout } from '@vtrain/ml';
-import { EXPORT_FILE_NAMES, type ExportFileName, type MetricsPoint } from '@vtrain/protocol';
+import {
+  EXPORT_FILE_NAMES,
+  type Evaluation,
+  type ExportFileName,
+  type MetricsPoint,
+} from '@vtrain/protocol';
 import type { StoredRun } from '../store/store.js';
 import { ExportError } from './export-error.js';
 import { buildManifest } from './manifest.js';
@@ -20,6 +25,8 @@ export interface ExportRunInput {
   model: tf.LayersModel;
   /** The flat global weights, in `parameterLayout(model)` order. */
   weights: Float32Array;
+  /** The whole-test-set evaluation of these weights (`run.version`), if there is one. */
+  evaluation: Evaluation | undefined;
   /** The run's latest metrics point, if any. */
   metrics: MetricsPoint | undefined;
   /** Milliseconds since the Unix epoch. */
@@ -42,7 +49,7 @@ export interface ExportRunInput {
  *   are not finite.
  */
 export async function exportRun(input: ExportRunInput): Promise<ExportFiles> {
-  const { run, model, weights, metrics, exportedAt } = input;
+  const { run, model, weights, evaluation, metrics, exportedAt } = input;
   if (weights.length !== run.parameterCount) {
     throw new ExportError(
       'invalid-argument',
@@ -73,6 +80,7 @@ export async function exportRun(input: ExportRunInput): Promise<ExportFiles> {
   ]);
   const manifest = buildManifest({
     run,
+    evaluation,
     metrics,
     files: [...files].map(([name, bytes]) => ({ name, bytes })),
     exportedAt,

@@ -23,6 +23,7 @@ describe('buildManifest', () => {
   it('lists each file with its length and SHA-256 (FIPS 180-4 test vectors)', () => {
     const manifest = buildManifest({
       run,
+      evaluation: undefined,
       metrics: undefined,
       files: [
         { name: 'empty.bin', bytes: new Uint8Array(0) },
@@ -56,11 +57,41 @@ describe('buildManifest', () => {
       config: run.config,
     });
     expect(manifest.metrics).toBeNull();
+    expect(manifest.evaluation).toBeNull();
+  });
+
+  it('states the evaluation of the exported version, accuracy 0 included', () => {
+    const evaluation = {
+      version: 2,
+      at: 0,
+      testLoss: 2.5,
+      testAccuracy: 0,
+      testExamples: 2000,
+      testSet: 'full' as const,
+    };
+    const manifest = buildManifest({
+      run,
+      evaluation,
+      metrics: undefined,
+      files: [],
+      exportedAt: 0,
+    });
+    expect(manifest.evaluation).toEqual(evaluation);
+    expect(manifest.evaluation?.testAccuracy).toBe(0);
+    // Figures of another version, or of a sample, are not the exported weights' accuracy.
+    for (const wrong of [
+      { ...evaluation, version: 1 },
+      { ...evaluation, testSet: 'sample' as const },
+    ]) {
+      expect(() =>
+        buildManifest({ run, evaluation: wrong, metrics: undefined, files: [], exportedAt: 0 }),
+      ).toThrow(ExportError);
+    }
   });
 
   it('refuses repeated or empty file names and impossible dates', () => {
     const bytes = new Uint8Array(1);
-    const base = { run, metrics: undefined, exportedAt: 0 };
+    const base = { run, evaluation: undefined, metrics: undefined, exportedAt: 0 };
     const attempts = [
       {
         ...base,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { MetricsPoint, RunConfig, RunStatus } from '@vtrain/protocol';
+import type { Evaluation, MetricsPoint, RunConfig, RunStatus } from '@vtrain/protocol';
 import type { StoredRun } from '../store/store.js';
 import { ExportError } from './export-error.js';
 
@@ -16,7 +16,8 @@ export interface ManifestFileEntry {
 /** `manifest.json` of an export: what was trained, how far, and how to check the files. */
 export interface ExportManifest {
   format: 'vtrain-export';
-  formatVersion: 1;
+  /** 2: `evaluation` added; `metrics` no longer carries test figures of another version. */
+  formatVersion: 2;
   /** ISO 8601, UTC. */
   exportedAt: string;
   run: {
@@ -26,12 +27,21 @@ export interface ExportManifest {
     /** ISO 8601, UTC. */
     createdAt: string;
     parameterCount: number;
+    /** The version of the exported weights. */
     version: number;
     elapsedSeconds: number;
     endedReason: string | null;
     config: RunConfig;
   };
-  /** The run's last metrics point, or null when it has none. */
+  /**
+   * The evaluation of the exported weights (`run.version`) on the whole test set, with the
+   * version it belongs to; null when that version could not be evaluated.
+   */
+  evaluation: Evaluation | null;
+  /**
+   * The run's last metrics point (counters, phase), or null when it has none. Its test
+   * figures, if any, are of its own `version`; those of the exported weights are `evaluation`.
+   */
   metrics: MetricsPoint | null;
   files: ManifestFileEntry[];
 }
@@ -39,7 +49,9 @@ export interface ExportManifest {
 /** Input of {@link buildManifest}. */
 export interface ManifestInput {
   run: StoredRun;
-  /** The final (latest) metrics point of the run, if any. */
+  /** The whole-test-set evaluation of `run.version`, if it could be evaluated. */
+  evaluation: Evaluation | undefined;
+  /** The latest metrics point of the run, if any. */
   metrics: MetricsPoint | undefined;
   /** The files the manifest vouches for, in the order to list them. */
   files: readonly { name: string; bytes: Uint8Array }[];
@@ -48,15 +60,23 @@ export interface ManifestInput {
 }
 
 /**
- * Builds the manifest of an export: the run's config and progress, its final metrics, and
+ * Builds the manifest of an export: the run's config and progress, the evaluation of the
+ * exported version, its latest metrics point, and
  * per file `{ name, bytes, sha256 }` with sha256 = hex(SHA-256(content)) (FIPS 180-4, via
  * node:crypto), so a reader can verify each file it downloads.
  *
- * @throws {@link ExportError} `invalid-argument` for an empty or repeated file name, or a
- *   timestamp that is not a valid date.
+ * @throws {@link ExportError} `invalid-argument` for an empty or repeated file name, a
+ *   timestamp that is not a valid date, or an evaluation of another version than the run's
+ *   or of a sample of the test set.
  */
 export function buildManifest(input: ManifestInput): ExportManifest {
-  const { run, metrics, files, exportedAt } = input;
+  const { run, evaluation, metrics, files, exportedAt } = input;
+  if (evaluation && (evaluation.version !== run.version || evaluation.testSet !== 'full')) {
+    throw new ExportError(
+      'invalid-argument',
+      `evaluation of version ${evaluation.version} (${evaluation.testSet}) for an export of the whole test set at version ${run.version}`,
+    );
+  }
   const names = new Set<string>();
   for (const { name } of files) {
     if (name === '' || names.has(name)) {
@@ -66,7 +86,7 @@ export function buildManifest(input: ManifestInput): ExportManifest {
   }
   return {
     format: 'vtrain-export',
-    formatVersion: 1,
+    formatVersion: 2,
     exportedAt: isoDate('exportedAt', exportedAt),
     run: {
       id: run.id,
@@ -79,6 +99,7 @@ export function buildManifest(input: ManifestInput): ExportManifest {
       endedReason: run.endedReason ?? null,
       config: run.config,
     },
+    evaluation: evaluation ?? null,
     metrics: metrics ?? null,
     files: files.map(({ name, bytes }) => ({
       name,

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, ValidationError } from '@vtrain/protocol';
+import { PROTOCOL_VERSION, ValidationError, type Health } from '@vtrain/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { bearerToken, tokenMatches } from '../net/researcher-token.js';
 import type { ExportFileName, ExportFiles } from '../export/export-run.js';
@@ -19,6 +19,8 @@ export interface HttpAppOptions {
   readonly bodyLimit?: number;
   /** Which web origins may call the API (the same policy guards socket.io). */
   readonly originAllowed: OriginPolicy;
+  /** Whether the coordinator serves its runs (false while it shuts down); default always. */
+  readonly ready?: () => boolean;
 }
 
 const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
@@ -97,7 +99,13 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     });
   });
 
-  app.get('/api/health', () => ({ ok: true, protocolVersion: PROTOCOL_VERSION }));
+  // The server listens only once runs are resumed and the demo run exists, so an answer
+  // means ready; while shutting down it says not ready, with a status scripts can test.
+  app.get('/api/health', async (_request, reply) => {
+    const ready = options.ready?.() ?? true;
+    const health: Health = { ok: ready, ready, protocolVersion: PROTOCOL_VERSION };
+    return reply.code(ready ? 200 : 503).send(health);
+  });
 
   app.get('/api/runs', () => manager.listRuns());
 

@@ -78,7 +78,8 @@ async function finalAccuracy(
       await coordinator.api(`/api/runs/${id}/stop`, { method: 'POST' });
     }
     const run = await coordinator.run(id);
-    const accuracy = run.latest?.testAccuracy ?? 0;
+    // The final evaluation: the final weights on the whole test set.
+    const accuracy = run.fullEvaluation?.testAccuracy ?? 0;
     const diverged = workers.filter((w) => w.failure !== undefined).length;
     console.log(
       `hostile: ${name}: ${(accuracy * 100).toFixed(2)}% at version ${run.version}` +

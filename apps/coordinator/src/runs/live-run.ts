@@ -35,6 +35,11 @@ export interface LiveRun {
   evaluating: boolean;
   lastCheckpoint: { version: number; at: number };
   checkpointing: Promise<void> | undefined;
+  /**
+   * Set while the whole test set checks a target the sample reached: updates and batch
+   * deadlines wait for it, so a run that passes ends with the very weights that passed.
+   */
+  targetCheck?: Promise<void> | undefined;
   wakeTimer: ReturnType<typeof setTimeout> | undefined;
   stopping: boolean;
   /** Set while the run is being stopped: the final evaluation and checkpoint a second stop waits for. */

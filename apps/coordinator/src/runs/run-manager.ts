@@ -4,6 +4,7 @@ import {
   RunConfigSchema,
   parseMessage,
   type Assignment,
+  type Evaluation,
   type Hello,
   type MetricsPoint,
   type RejectReason,
@@ -11,7 +12,7 @@ import {
   type RunSummary,
   type WorkerSummary,
 } from '@vtrain/protocol';
-import type { Evaluator } from '../evaluation/evaluator.js';
+import type { EvaluationResult, Evaluator } from '../evaluation/evaluator.js';
 import type { Checkpoint } from '../store/checkpoint-format.js';
 import type { CheckpointStore } from '../store/checkpoints.js';
 import type { Store, StoredRun } from '../store/store.js';
@@ -45,6 +46,16 @@ export interface RunManagerDeps {
 /** Metrics points are written at most this often between evaluations. */
 const METRICS_INTERVAL_MS = 2000;
 
+/** What a run summary shows of a run's series, kept current as points are recorded. */
+interface RunFigures {
+  /** The latest point, as recorded. */
+  latest?: MetricsPoint;
+  /** The latest evaluation, sample or full set. */
+  evaluation?: Evaluation;
+  /** The latest evaluation on the whole test set. */
+  fullEvaluation?: Evaluation;
+}
+
 /**
  * Owns every run: creates and resumes them, assigns workers, feeds updates to
  * each run's engine, and carries out what the engines decide (notices,
@@ -53,6 +64,8 @@ const METRICS_INTERVAL_MS = 2000;
  */
 export class RunManager {
   private readonly live = new Map<string, LiveRun>();
+  /** Per run, read from the database once, then updated as points are recorded. */
+  private readonly figures = new Map<string, RunFigures>();
   private readonly now: () => number;
   private readonly log: (message: string) => void;
   private readonly housekeeping: ReturnType<typeof setInterval>;
@@ -200,15 +213,26 @@ export class RunManager {
   }
 
   /**
-   * The checkpoint write an update must wait for, if any: while a checkpoint is being written
-   * and the run is a whole interval (`checkpoint.everyVersions`) past the last durable one,
-   * applying more would let a crash lose more than one interval. The wait is one write per
-   * interval; without it the bound would be an interval plus whatever arrives during a write.
+   * What an update must wait for, if anything (in arrival order; once it settles, a run that
+   * is stopping refuses the update):
+   * - the checkpoint write, while one is being written and the run is a whole interval
+   *   (`checkpoint.everyVersions`) past the last durable one: applying more would let a crash
+   *   lose more than one interval. The wait is one write per interval; without it the bound
+   *   would be an interval plus whatever arrives during a write;
+   * - the whole-test-set check of a target the sample reached (about a second), so the run,
+   *   if it passes, ends with the weights that passed rather than newer, unchecked ones.
    */
   checkpointBarrier(run: LiveRun): Promise<void> | undefined {
-    if (run.checkpointing === undefined) return undefined;
     const sinceDurable = run.engine.version - run.lastCheckpoint.version;
-    return sinceDurable >= run.config.checkpoint.everyVersions ? run.checkpointing : undefined;
+    const checkpoint =
+      run.checkpointing !== undefined && sinceDurable >= run.config.checkpoint.everyVersions
+        ? run.checkpointing
+        : undefined;
+    const check = run.targetCheck;
+    if (check === undefined) return checkpoint;
+    return checkpoint === undefined
+      ? check
+      : Promise.all([checkpoint, check]).then(() => undefined);
   }
 
   submit(run: LiveRun, meta: UpdateMeta, update: SparseVector): Verdict {
@@ -343,9 +367,14 @@ export class RunManager {
 
   private wakeAt(run: LiveRun, at: number): void {
     clearTimeout(run.wakeTimer);
+    const tick = (): void => {
+      if (!run.stopping) this.handle(run, run.engine.tick(Math.max(at, this.now())));
+    };
     run.wakeTimer = setTimeout(
       () => {
-        if (!run.stopping) this.handle(run, run.engine.tick(Math.max(at, this.now())));
+        // A batch closing during a target check would move the weights being checked past.
+        if (run.targetCheck) void run.targetCheck.then(tick);
+        else tick();
       },
       Math.max(0, at - this.now()),
     );
@@ -365,27 +394,36 @@ export class RunManager {
     this.deps.listener.workers(run.id, this.workers(run.id));
   }
 
-  /** Evaluates the current weights in the evaluation thread; one at a time per run. */
+  /**
+   * Evaluates the current weights in the evaluation thread; one at a time per run. Periodic
+   * evaluations use the run's fixed random sample of `evaluation.testExamples` examples; the
+   * final one, and the check before a run ends as `target-reached`, the whole test set.
+   */
   private async evaluateNow(run: LiveRun, final: boolean): Promise<void> {
     if (run.evaluating && !final) return;
     run.evaluating = true;
     const version = run.engine.version;
     run.lastEvaluatedVersion = version;
     try {
-      const limit = final ? undefined : run.config.evaluation.testExamples;
-      const result = await this.deps.evaluator.evaluate({
-        runId: run.id,
-        model: run.config.model,
-        dataset: run.config.dataset.name,
-        seed: run.config.seed,
-        weights: run.engine.weights.slice(),
-        ...(limit === undefined ? {} : { limit }),
-      });
-      this.recordMetrics(run, { version, loss: result.loss, accuracy: result.accuracy });
+      const weights = run.engine.weights.slice();
+      if (final) {
+        // A run that just passed the whole-set check has that version's figures already.
+        if (this.figuresOf(run.id).fullEvaluation?.version !== version) {
+          await this.evaluateWeights(run, version, weights, undefined);
+        }
+        return;
+      }
+      const sample = run.config.evaluation.testExamples;
+      const result = await this.evaluateWeights(run, version, weights, sample);
       if (!run.stopping) this.handle(run, run.engine.evaluated(result.loss, this.now()));
       const target = run.config.stop.targetAccuracy;
-      if (!final && target !== undefined && result.accuracy >= target && !run.stopping) {
-        void this.stopRun(run.id, 'target-reached');
+      if (target !== undefined && result.accuracy >= target && !run.stopping) {
+        // Evaluated on the whole set already, and nothing applied since: that was the check.
+        if (result.testSet === 'full' && run.engine.version === version) {
+          void this.stopRun(run.id, 'target-reached');
+        } else {
+          await this.checkTarget(run, target);
+        }
       }
     } catch (error) {
       this.log(`evaluation of run ${run.id} failed: ${String(error)}`);
@@ -394,10 +432,87 @@ export class RunManager {
     }
   }
 
-  private recordMetrics(
+  /**
+   * A sample can pass the target where the whole test set does not: only the whole set ends
+   * a run as `target-reached`. Training waits for the check (updates queue behind it as
+   * behind a checkpoint, see {@link checkpointBarrier}), so the weights checked are the ones
+   * the run ends with, and its final evaluation is this one. If the whole set falls short,
+   * the queued updates go on.
+   */
+  private async checkTarget(run: LiveRun, target: number): Promise<void> {
+    let release = (): void => undefined;
+    run.targetCheck = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      const version = run.engine.version;
+      const full = await this.evaluateWeights(run, version, run.engine.weights.slice(), undefined);
+      // Read through a call: the run may have begun stopping during the check. end() marks it
+      // stopping at once, before the queued updates are released below (they are refused).
+      if (full.accuracy >= target && isOpen(run)) void this.stopRun(run.id, 'target-reached');
+    } finally {
+      run.targetCheck = undefined;
+      release();
+    }
+  }
+
+  /** Evaluates `weights` (transferred) of `version` and records the figures as a metrics point. */
+  private async evaluateWeights(
     run: LiveRun,
-    evaluation: { version: number; loss: number; accuracy: number } | undefined,
-  ): void {
+    version: number,
+    weights: Float32Array,
+    sample: number | undefined,
+  ): Promise<EvaluationResult> {
+    const result = await this.deps.evaluator.evaluate({
+      runId: run.id,
+      model: run.config.model,
+      dataset: run.config.dataset.name,
+      seed: run.config.seed,
+      weights,
+      ...(sample === undefined ? {} : { sample }),
+    });
+    this.recordMetrics(run, {
+      version,
+      testLoss: result.loss,
+      testAccuracy: result.accuracy,
+      testExamples: result.examples,
+      testSet: result.testSet,
+    });
+    return result;
+  }
+
+  /**
+   * The whole-test-set figures of a run's weights at `version`: the recorded ones when that
+   * version was evaluated on the whole set, else an evaluation now (for an export; not
+   * recorded in the run's series).
+   */
+  async fullEvaluationOf(
+    runId: string,
+    version: number,
+    weights: Float32Array,
+  ): Promise<Evaluation | undefined> {
+    const recorded = this.figuresOf(runId).fullEvaluation;
+    if (recorded?.version === version) return recorded;
+    const stored = this.storedRun(runId);
+    if (!stored) return undefined;
+    const result = await this.deps.evaluator.evaluate({
+      runId,
+      model: stored.config.model,
+      dataset: stored.config.dataset.name,
+      seed: stored.config.seed,
+      weights: weights.slice(),
+    });
+    return {
+      version,
+      at: this.now(),
+      testLoss: result.loss,
+      testAccuracy: result.accuracy,
+      testExamples: result.examples,
+      testSet: result.testSet,
+    };
+  }
+
+  private recordMetrics(run: LiveRun, evaluation: Omit<Evaluation, 'at'> | undefined): void {
     const now = this.now();
     const counters = run.engine.counters;
     const phase = run.engine.phase;
@@ -406,7 +521,14 @@ export class RunManager {
       at: now,
       elapsedSeconds: elapsedSeconds(run, now),
       version: evaluation?.version ?? run.engine.version,
-      ...(evaluation ? { testLoss: evaluation.loss, testAccuracy: evaluation.accuracy } : {}),
+      ...(evaluation
+        ? {
+            testLoss: evaluation.testLoss,
+            testAccuracy: evaluation.testAccuracy,
+            testExamples: evaluation.testExamples,
+            testSet: evaluation.testSet,
+          }
+        : {}),
       ...(counters.trainLoss === undefined ? {} : { trainLoss: counters.trainLoss }),
       phase: phase.phase,
       k: phase.k,
@@ -420,8 +542,16 @@ export class RunManager {
       bytesOut: counters.bytesOut,
     };
     counters.stalenessCounts.fill(0);
+    const figures = this.figuresOf(run.id);
     this.deps.store.appendMetrics(point);
+    figures.latest = point;
+    if (evaluation) {
+      figures.evaluation = { ...evaluation, at: now };
+      if (evaluation.testSet === 'full') figures.fullEvaluation = figures.evaluation;
+    }
     this.deps.listener.metrics(point);
+    // Every dashboard's run list follows the run from the same points the run view draws.
+    this.deps.listener.runStatus(this.summary(run.stored));
   }
 
   private maybeCheckpoint(run: LiveRun): void {
@@ -472,7 +602,7 @@ export class RunManager {
 
   private summary(stored: StoredRun): RunSummary {
     const run = this.live.get(stored.id);
-    const latest = this.latestMetrics(stored.id);
+    const { latest, evaluation, fullEvaluation } = this.figuresOf(stored.id);
     return {
       id: stored.id,
       name: stored.name,
@@ -483,18 +613,52 @@ export class RunManager {
       activeWorkers: run?.engine.activeWorkers ?? 0,
       config: stored.config,
       ...(latest ? { latest } : {}),
+      ...(evaluation ? { evaluation } : {}),
+      ...(fullEvaluation ? { fullEvaluation } : {}),
     };
   }
 
-  /** The latest point, with the latest test metrics carried onto it. */
-  private latestMetrics(runId: string): MetricsPoint | undefined {
-    const points = this.deps.store.listMetrics(runId);
-    const last = points.at(-1);
-    if (!last) return undefined;
-    const evaluated = points.findLast((p) => p.testAccuracy !== undefined);
-    if (!evaluated?.testAccuracy || evaluated.testLoss === undefined) return last;
-    return { ...last, testAccuracy: evaluated.testAccuracy, testLoss: evaluated.testLoss };
+  /** A run's latest point and evaluations: from the database the first time, then kept current. */
+  private figuresOf(runId: string): RunFigures {
+    let figures = this.figures.get(runId);
+    if (!figures) {
+      figures = figuresOf(this.deps.store.listMetrics(runId));
+      this.figures.set(runId, figures);
+    }
+    return figures;
   }
+}
+
+/** The latest point and evaluations of a series; points from before protocol 2 lack the test set and are skipped. */
+function figuresOf(points: readonly MetricsPoint[]): RunFigures {
+  const figures: RunFigures = {};
+  const latest = points.at(-1);
+  if (latest) figures.latest = latest;
+  for (const point of points) {
+    const evaluation = evaluationOf(point);
+    if (!evaluation) continue;
+    figures.evaluation = evaluation;
+    if (evaluation.testSet === 'full') figures.fullEvaluation = evaluation;
+  }
+  return figures;
+}
+
+/** The evaluation a point carries, if any (accuracy 0 is one). */
+function evaluationOf(point: MetricsPoint): Evaluation | undefined {
+  const { testLoss, testAccuracy, testExamples, testSet } = point;
+  if (
+    testLoss === undefined ||
+    testAccuracy === undefined ||
+    testExamples === undefined ||
+    testSet === undefined
+  ) {
+    return undefined;
+  }
+  return { version: point.version, at: point.at, testLoss, testAccuracy, testExamples, testSet };
+}
+
+function isOpen(run: LiveRun): boolean {
+  return !run.stopping;
 }
 
 function toCheckpoint(engine: RunEngine, elapsed: number, now: number): Checkpoint {

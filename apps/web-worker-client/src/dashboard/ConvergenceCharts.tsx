@@ -23,9 +23,9 @@ import {
 } from './series.js';
 import { UplotChart, type ChartOptions } from './UplotChart.js';
 
-const BY_TIME = convergenceOptions('time');
-const BY_VERSION = convergenceOptions('version');
 const HEIGHT = 220;
+/** Five labelled series (sample and whole-set accuracy and loss, train loss): four legend lines. */
+const CONVERGENCE_LEGEND_HEIGHT = 108;
 
 function PhaseLegend() {
   return (
@@ -42,6 +42,8 @@ function PhaseLegend() {
 
 export interface ConvergenceChartsProps {
   readonly metrics: readonly MetricsPoint[];
+  /** Examples in the run's evaluation sample; absent when it evaluates on the whole test set. */
+  readonly sampleSize: number | undefined;
 }
 
 interface ChartSpec {
@@ -51,10 +53,16 @@ interface ChartSpec {
   readonly options: ChartOptions;
   readonly data: Columns;
   readonly bands?: readonly PhaseBand[];
+  /** Room for the legend, when the series are many. */
+  readonly legendHeight?: number;
 }
 
 /** Every live chart of a run, with fresh columns for the given points. */
-function chartSpecs(metrics: readonly MetricsPoint[]): ChartSpec[] {
+function chartSpecs(
+  metrics: readonly MetricsPoint[],
+  byTime: ChartOptions,
+  byVersion: ChartOptions,
+): ChartSpec[] {
   const bandsByTime = phaseBands(metrics, 'time');
   const legend = <PhaseLegend />;
   return [
@@ -62,17 +70,19 @@ function chartSpecs(metrics: readonly MetricsPoint[]): ChartSpec[] {
       testId: 'chart-accuracy',
       title: 'Test accuracy and loss over training time',
       note: legend,
-      options: BY_TIME,
+      options: byTime,
       data: convergenceColumns(metrics, 'time'),
       bands: bandsByTime,
+      legendHeight: CONVERGENCE_LEGEND_HEIGHT,
     },
     {
       testId: 'chart-version',
       title: 'Test accuracy and loss by model version',
       note: legend,
-      options: BY_VERSION,
+      options: byVersion,
       data: convergenceColumns(metrics, 'version'),
       bands: phaseBands(metrics, 'version'),
+      legendHeight: CONVERGENCE_LEGEND_HEIGHT,
     },
     {
       testId: 'chart-schedule',
@@ -117,8 +127,14 @@ function chartSpecs(metrics: readonly MetricsPoint[]): ChartSpec[] {
 }
 
 /** The run's live charts; each gets fresh columns per point and redraws in place. */
-export function ConvergenceCharts({ metrics }: ConvergenceChartsProps) {
-  const charts = useMemo(() => chartSpecs(metrics), [metrics]);
+export function ConvergenceCharts({ metrics, sampleSize }: ConvergenceChartsProps) {
+  // Options are rebuilt (and the charts with them) only when the sample size changes.
+  const byTime = useMemo(() => convergenceOptions('time', sampleSize), [sampleSize]);
+  const byVersion = useMemo(() => convergenceOptions('version', sampleSize), [sampleSize]);
+  const charts = useMemo(
+    () => chartSpecs(metrics, byTime, byVersion),
+    [metrics, byTime, byVersion],
+  );
   return (
     <div className="chart-grid">
       {charts.map((chart) => (
@@ -129,6 +145,7 @@ export function ConvergenceCharts({ metrics }: ConvergenceChartsProps) {
             data={chart.data}
             bands={chart.bands}
             height={HEIGHT}
+            legendHeight={chart.legendHeight}
           />
         </ChartCard>
       ))}

@@ -1,5 +1,5 @@
 import type { RunSummary } from '@vtrain/protocol';
-import { formatPercent } from './format.js';
+import { describeEvaluation, formatPercent } from './format.js';
 
 export interface RunListProps {
   readonly runs: readonly RunSummary[] | undefined;
@@ -31,7 +31,8 @@ export function RunList({
       {runs?.length === 0 ? <p className="muted">No runs yet.</p> : null}
       <ul>
         {runs?.map((run) => {
-          const accuracy = run.latest?.testAccuracy;
+          // The latest evaluation, with the version it is of (older than the run's while training).
+          const { evaluation } = run;
           return (
             // The whole row opens the run (the e2e test clicks the row); the button inside gives keyboard access.
             <li
@@ -61,7 +62,19 @@ export function RunList({
                 <span className="run-meta">
                   <span className={`status status-${run.status}`}>{run.status}</span>
                   <span>v{run.version}</span>
-                  <span>{formatPercent(accuracy)}</span>
+                  <span
+                    data-testid="run-accuracy"
+                    title={
+                      evaluation === undefined
+                        ? 'not evaluated yet'
+                        : `test accuracy of ${describeEvaluation(evaluation)}`
+                    }
+                  >
+                    {formatPercent(evaluation?.testAccuracy)}
+                    {evaluation === undefined || evaluation.version === run.version
+                      ? null
+                      : ` @v${evaluation.version}`}
+                  </span>
                   <span>{run.config.schedule.kind}</span>
                 </span>
               </button>

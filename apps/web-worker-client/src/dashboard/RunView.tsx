@@ -2,7 +2,7 @@ import type { RunSummary } from '@vtrain/protocol';
 import { ConvergenceCharts } from './ConvergenceCharts.js';
 import type { DashboardSocket } from './dashboard-socket.js';
 import { ExportButtons } from './ExportButtons.js';
-import { formatDuration, formatNumber, formatPercent } from './format.js';
+import { describeEvaluation, formatDuration, formatNumber, formatPercent } from './format.js';
 import { RejectedTable } from './RejectedTable.js';
 import { currentVersion } from './run-subscription-state.js';
 import { latestEvaluation } from './series.js';
@@ -31,7 +31,11 @@ export function RunView({ socket, runId, token, onUnauthorized, onStopped }: Run
   const { run, metrics, workers } = state;
   const version = currentVersion(state);
   const latest = metrics.at(-1);
-  const evaluation = latestEvaluation(metrics) ?? run?.latest;
+  // The figures travel with the version and examples they are of; the summary's until a point arrives.
+  const evaluation = latestEvaluation(metrics) ?? run?.evaluation;
+  const sampleSize =
+    metrics.findLast((p) => p.testSet === 'sample')?.testExamples ??
+    run?.config.evaluation.testExamples;
 
   return (
     <section className="run-view" data-testid="run-view" data-run-id={runId}>
@@ -51,7 +55,15 @@ export function RunView({ socket, runId, token, onUnauthorized, onStopped }: Run
           </div>
           <div>
             <dt>test accuracy</dt>
-            <dd>{formatPercent(evaluation?.testAccuracy)}</dd>
+            <dd
+              data-testid="run-accuracy"
+              title={evaluation === undefined ? undefined : describeEvaluation(evaluation)}
+            >
+              {formatPercent(evaluation?.testAccuracy)}
+              {evaluation === undefined ? null : (
+                <small className="muted evaluation-scope"> {describeEvaluation(evaluation)}</small>
+              )}
+            </dd>
           </div>
           <div>
             <dt>test loss</dt>
@@ -93,7 +105,7 @@ export function RunView({ socket, runId, token, onUnauthorized, onStopped }: Run
         {state.warning === undefined ? null : <p className="warning">{state.warning}</p>}
       </header>
 
-      <ConvergenceCharts metrics={metrics} />
+      <ConvergenceCharts metrics={metrics} sampleSize={sampleSize} />
 
       <div className="tables">
         <section className="card">

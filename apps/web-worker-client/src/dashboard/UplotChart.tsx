@@ -16,6 +16,8 @@ export interface UplotChartProps {
   /** Phase bands shaded behind the curves, if any. */
   readonly bands?: readonly PhaseBand[] | undefined;
   readonly testId?: string | undefined;
+  /** Room for the legend under the plot, for charts with many or long series labels. */
+  readonly legendHeight?: number | undefined;
 }
 
 const NO_BANDS: readonly PhaseBand[] = [];
@@ -29,7 +31,14 @@ const FALLBACK_WIDTH = 600;
  * (no remount per point, no layout change), and the width follows the frame
  * through a ResizeObserver.
  */
-export function UplotChart({ options, data, height, bands, testId }: UplotChartProps) {
+export function UplotChart({
+  options,
+  data,
+  height,
+  bands,
+  testId,
+  legendHeight = LEGEND_HEIGHT,
+}: UplotChartProps) {
   const frameRef = useRef<HTMLDivElement>(null);
   const chartRef = useRef<uPlot | null>(null);
   const dataRef = useRef(data);
@@ -76,7 +85,7 @@ export function UplotChart({ options, data, height, bands, testId }: UplotChartP
       className="chart-frame"
       ref={frameRef}
       data-testid={testId}
-      style={{ height: height + LEGEND_HEIGHT }}
+      style={{ height: height + legendHeight }}
     />
   );
 }

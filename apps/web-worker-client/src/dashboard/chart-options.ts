@@ -1,6 +1,6 @@
 import uPlot from 'uplot';
 import { formatBytes, formatDuration } from './format.js';
-import type { XAxis } from './series.js';
+import { periodicLabel, type XAxis } from './series.js';
 import type { ChartOptions } from './UplotChart.js';
 
 /*
@@ -74,20 +74,38 @@ const BASE: Pick<ChartOptions, 'scales' | 'cursor'> = {
   cursor: { drag: { x: true, y: false } },
 };
 
-/** Test accuracy (left, fixed 0..1 so the axis never jumps) and losses (right). */
-export function convergenceOptions(axis: XAxis): ChartOptions {
+const percent = legend((v) => `${(v * 100).toFixed(1)}%`);
+
+/**
+ * Test accuracy (left, fixed 0..1 so the axis never jumps) and losses (right). The periodic
+ * evaluations (on the run's sample of `sampleSize` examples, or the whole set when it has
+ * none) and the whole-test-set ones (final, target check) are separate series, each
+ * labelled with what it is over. Build once per (axis, sample size).
+ */
+export function convergenceOptions(axis: XAxis, sampleSize: number | undefined): ChartOptions {
   const x = xAxisOf(axis);
+  // Whole-set figures are few and apart: points, not joined across the periodic ones.
+  const fullSet = { spanGaps: false, points: { show: true, size: 8 }, dash: [2, 3] };
   return {
     ...BASE,
     scales: { x: { time: false }, acc: { range: [0, 1] }, loss: { auto: true } },
     series: [
       x.series,
-      line('test accuracy', COLORS.accuracy, {
+      line(periodicLabel('test accuracy', sampleSize), COLORS.accuracy, {
         scale: 'acc',
         points: { show: true, size: 4 },
-        value: legend((v) => `${(v * 100).toFixed(1)}%`),
+        value: percent,
       }),
-      line('test loss', COLORS.testLoss, { scale: 'loss', points: { show: true, size: 4 } }),
+      line('test accuracy (whole test set)', COLORS.accuracy, {
+        scale: 'acc',
+        value: percent,
+        ...fullSet,
+      }),
+      line(periodicLabel('test loss', sampleSize), COLORS.testLoss, {
+        scale: 'loss',
+        points: { show: true, size: 4 },
+      }),
+      line('test loss (whole test set)', COLORS.testLoss, { scale: 'loss', ...fullSet }),
       line('train loss', COLORS.trainLoss, { scale: 'loss', width: 1.5 }),
     ],
     axes: [

@@ -32,8 +32,31 @@ export function formatAgo(at: number, now: number): string {
   return `${formatDuration(seconds)} ago`;
 }
 
+/** A fraction as a percentage; 0 is a value ("0.0%"), only a missing one is "–". */
 export function formatPercent(fraction: number | undefined): string {
   return fraction === undefined ? '–' : `${(fraction * 100).toFixed(1)}%`;
+}
+
+/** A count with thousands separators, the same in every locale: 2,000. */
+export function formatCount(count: number): string {
+  return count.toLocaleString('en-US');
+}
+
+/** What a test figure is over: the evaluation's version and its examples. */
+export interface EvaluationScope {
+  readonly version: number;
+  /** Absent on points recorded before the coordinator said (protocol 1). */
+  readonly testExamples?: number | undefined;
+  readonly testSet?: 'sample' | 'full' | undefined;
+}
+
+/** "version 50, sample of 2,000 examples", "version 80, whole test set (10,000)". */
+export function describeEvaluation(scope: EvaluationScope): string {
+  const { version, testExamples, testSet } = scope;
+  if (testExamples === undefined) return `version ${version}`;
+  return testSet === 'full'
+    ? `version ${version}, whole test set (${formatCount(testExamples)})`
+    : `version ${version}, sample of ${formatCount(testExamples)} examples`;
 }
 
 export function formatNumber(value: number | undefined, digits = 3): string {

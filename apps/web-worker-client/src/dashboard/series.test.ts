@@ -3,6 +3,7 @@ import {
   convergenceColumns,
   latestEvaluation,
   overlayAccuracy,
+  periodicLabel,
   phaseBands,
   ratesOf,
   rejectedByReason,
@@ -21,9 +22,41 @@ describe('convergenceColumns', () => {
     expect(convergenceColumns(points, 'time')).toEqual([
       [1, 2],
       [null, 0.5],
+      [null, null],
       [null, 1.5],
+      [null, null],
       [2, 1.8],
     ]);
+  });
+
+  it('draws whole-test-set figures apart from the sample ones, an accuracy of 0 included', () => {
+    const points = [
+      point({ elapsedSeconds: 1, testAccuracy: 0, testLoss: 2.3, testExamples: 200 }),
+      point({
+        elapsedSeconds: 2,
+        testAccuracy: 0.92,
+        testLoss: 0.3,
+        testExamples: 200,
+        testSet: 'sample',
+      }),
+      point({
+        elapsedSeconds: 3,
+        testAccuracy: 0.88,
+        testLoss: 0.4,
+        testExamples: 10_000,
+        testSet: 'full',
+      }),
+    ];
+    const [, sample, full, sampleLoss, fullLoss] = convergenceColumns(points, 'time');
+    expect(sample).toEqual([0, 0.92, null]);
+    expect(full).toEqual([null, null, 0.88]);
+    expect(sampleLoss).toEqual([2.3, 0.3, null]);
+    expect(fullLoss).toEqual([null, null, 0.4]);
+  });
+
+  it('labels the periodic series with the sample size', () => {
+    expect(periodicLabel('test accuracy', 2000)).toBe('test accuracy (2,000 examples)');
+    expect(periodicLabel('test loss', undefined)).toBe('test loss (whole test set)');
   });
 
   it('sorts by version, since an evaluation point carries the older version it evaluated', () => {
@@ -142,6 +175,21 @@ describe('overlayAccuracy', () => {
       [1, 2, 3],
       [0.2, null, 0.6],
       [null, 0.3, null],
+    ]);
+  });
+
+  it("overlays each run's periodic evaluations, not its occasional whole-set ones", () => {
+    const sampled = [
+      point({ elapsedSeconds: 1, testAccuracy: 0.5, testSet: 'sample', testExamples: 100 }),
+      point({ elapsedSeconds: 2, testAccuracy: 0.4, testSet: 'full', testExamples: 2000 }),
+    ];
+    const wholeSet = [
+      point({ elapsedSeconds: 2, testAccuracy: 0.7, testSet: 'full', testExamples: 2000 }),
+    ];
+    expect(overlayAccuracy([sampled, wholeSet], 'time')).toEqual([
+      [1, 2],
+      [0.5, null],
+      [null, 0.7],
     ]);
   });
 });

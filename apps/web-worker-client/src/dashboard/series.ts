@@ -27,15 +27,44 @@ export function orderedFor(points: readonly MetricsPoint[], axis: XAxis): Metric
   return ordered;
 }
 
-/** Test accuracy, test loss and train loss against elapsed seconds or version. */
+/**
+ * Whether a point's test figures are of the whole test set. Periodic evaluations use the
+ * run's sample; the final one and the check before `target-reached` use the whole set, a
+ * different measure that is drawn as its own series. Points without `testSet` (recorded by
+ * protocol 1) count as periodic.
+ */
+function isFullSet(point: MetricsPoint): boolean {
+  return point.testSet === 'full';
+}
+
+/**
+ * Against elapsed seconds or version: test accuracy on the run's sample, test accuracy on
+ * the whole test set, test loss on each, and train loss.
+ */
 export function convergenceColumns(points: readonly MetricsPoint[], axis: XAxis): Columns {
   const ordered = orderedFor(points, axis);
+  const of = (full: boolean, value: (p: MetricsPoint) => number | undefined) =>
+    ordered.map((p) =>
+      p.testAccuracy !== undefined && isFullSet(p) === full ? (value(p) ?? null) : null,
+    );
   return [
     ordered.map((p) => xOf(p, axis)),
-    ordered.map((p) => p.testAccuracy ?? null),
-    ordered.map((p) => p.testLoss ?? null),
+    of(false, (p) => p.testAccuracy),
+    of(true, (p) => p.testAccuracy),
+    of(false, (p) => p.testLoss),
+    of(true, (p) => p.testLoss),
     ordered.map((p) => p.trainLoss ?? null),
   ];
+}
+
+/**
+ * The label of a run's periodic test figures: "test accuracy (2,000 examples)" for a sample,
+ * "(whole test set)" when the run evaluates on all of it.
+ */
+export function periodicLabel(what: string, sampleSize: number | undefined): string {
+  return sampleSize === undefined
+    ? `${what} (whole test set)`
+    : `${what} (${sampleSize.toLocaleString('en-US')} examples)`;
 }
 
 /** The schedule over time: K (updates buffered per application), active workers N, local steps H. */
@@ -160,9 +189,12 @@ export function rejectedByReason(latest: MetricsPoint | undefined): RejectedRow[
  */
 export function overlayAccuracy(runs: readonly (readonly MetricsPoint[])[], axis: XAxis): Columns {
   const perRun = runs.map((points) => {
+    // One measure per run: its periodic evaluations (its sample), else the whole-set ones.
+    const periodic = points.some((p) => p.testAccuracy !== undefined && !isFullSet(p));
     const byX = new Map<number, number>();
     for (const point of orderedFor(points, axis)) {
-      if (point.testAccuracy !== undefined) byX.set(xOf(point, axis), point.testAccuracy);
+      if (point.testAccuracy === undefined || (periodic && isFullSet(point))) continue;
+      byX.set(xOf(point, axis), point.testAccuracy);
     }
     return byX;
   });
