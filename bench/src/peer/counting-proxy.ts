@@ -33,8 +33,10 @@ export interface ConnectionRecord {
  * frames of socket.io connections to break their bytes down by message:
  * the HTTP upgrade, engine.io open / ping / pong, socket.io connect, each
  * event by name (`update`, `pull`, `hello`, `version`...), each
- * acknowledgement by the event it answers (`update:ack`...), with the binary
- * attachments that follow an event counted with it. A frame's bytes include
+ * acknowledgement by the event it answers (`update:ack`...); the binary
+ * attachments that follow an event are counted under its name and their
+ * codec (`pull:ack, binary dense weights`), the event's own text frame (its
+ * JSON envelope) under the bare name. A frame's bytes include
  * its WebSocket header (2 to 14 bytes), so the tallies add up to the
  * connection's bytes exactly.
  */
@@ -234,7 +236,7 @@ class FrameParser {
     if (opcode === 0x2 || opcode === 0x0) {
       if (this.attachmentsDue > 0) {
         this.attachmentsDue -= 1;
-        return this.attachmentKind;
+        return `${this.attachmentKind}, binary ${payloadFormat(payload)}`;
       }
       return 'binary (unattributed)';
     }
@@ -307,6 +309,13 @@ class FrameParser {
       // Not ours to validate: the coordinator answers a malformed update itself.
     }
   }
+}
+
+/** The binary codec a payload starts with (packages/protocol/SPEC-binary.md): its magic byte. */
+function payloadFormat(payload: Buffer): string {
+  if (payload[0] === 0x57) return 'dense weights';
+  if (payload[0] === 0x53) return 'sparse';
+  return 'other';
 }
 
 function eventName(json: string): string {

@@ -204,7 +204,11 @@ export async function measureCandidate(
 
 function commitOf(): string {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      encoding: 'utf8',
+    }).trim();
+    return dirty === '' ? head : `${head}-dirty`;
   } catch {
     return 'unknown';
   }

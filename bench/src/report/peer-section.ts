@@ -50,7 +50,7 @@ export function peerSection(r: PeerResult | undefined): string[] {
   if (!r) return ['## Against DISCO', '', 'Not run in this suite (`bench:peer`).', ''];
   const lines = ['## Against DISCO', '', r.description, ''];
   lines.push(
-    `Commit \`${r.commit.slice(0, 12)}\`, ${r.date}, ${r.machine}. Target ${pct(r.targetAccuracy, 1)} on the full MNIST test set, cap ${r.capSeconds} s, ${r.workers} worker processes. Figures: median (min–max) over the repetitions.`,
+    `Commit \`${r.commit.slice(0, 12)}${r.commit.endsWith('-dirty') ? ' (with uncommitted changes)' : ''}\`, ${r.date}, ${r.machine}. Target ${pct(r.targetAccuracy, 1)} on the full MNIST test set, cap ${r.capSeconds} s, ${r.workers} worker processes. Figures: median (min–max) over the repetitions.`,
     '',
   );
   for (const c of r.candidates) {
@@ -132,8 +132,13 @@ function bytesBreakdown(r: PeerRepetition): string[] {
     ]);
   const s = socketIo(r);
   const { bytesIn, bytesOut } = r.bytes.coordinator;
+  const curve = r.evaluations
+    .map((e) => `v${e.version} ${pct(e.accuracy, 1)} at ${e.seconds.toFixed(0)} s`)
+    .join(', ');
   return [
-    `Where the socket.io bytes of the median repetition went (WebSocket frames parsed in the proxy, headers included; an event's binary attachment frames are counted with it; \`X:ack\` is the acknowledgement of event X):`,
+    `Full-test-set accuracy of the median repetition, by model version: ${curve}.`,
+    '',
+    `Where the socket.io bytes of the median repetition went (WebSocket frames parsed in the proxy, headers included; \`X:ack\` is the acknowledgement of event X; \`X\` alone is its text frame, the JSON envelope, and \`X, binary F\` its binary attachments by codec: dense weights or sparse vectors, i.e. updates and weights patches):`,
     '',
     table(['message', 'bytes up', 'frames up', 'bytes down', 'frames down'], rows),
     '',
