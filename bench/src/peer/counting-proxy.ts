@@ -344,10 +344,10 @@ function readFrame(buffer: Buffer): { opcode: number; payload: Buffer; size: num
   const size = offset + length;
   if (buffer.length < size) return undefined;
   let payload = buffer.subarray(offset, size);
-  // Only text frames are read; binary payloads need no unmasking to be counted.
-  if (masked && opcode === 0x1) {
+  if (masked) {
+    // Text frames are read whole; of a binary one only the first byte (the codec's magic).
     const mask = buffer.subarray(maskOffset, maskOffset + 4);
-    payload = Buffer.from(payload);
+    payload = Buffer.from(opcode === 0x1 ? payload : payload.subarray(0, 1));
     for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
   }
   return { opcode, payload, size };
