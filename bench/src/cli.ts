@@ -1,7 +1,7 @@
 /**
  * `pnpm bench` (full suite) and `pnpm --filter @vtrain/bench bench:quick`.
  *
- *   node dist/cli.js --suite full|quick [--only exp1,exp1b,exp1c,exp2,exp3,exp4,ingest,overhead,realtime] [--report-only]
+ *   node dist/cli.js --suite full|quick [--only exp1,exp1b,exp1c,exp2,exp3,exp4,ingest,overhead,realtime,peer] [--report-only]
  *
  * Runs the experiments, writes one JSON per experiment and regenerates the
  * report from every JSON present (so `--only` refreshes part of it). The full
@@ -26,13 +26,14 @@ import {
 import { runGrid } from './experiments/grid.js';
 import type { IngestResult } from './ingest/ingest-types.js';
 import type { OverheadResult } from './overhead/overhead-types.js';
+import type { PeerResult } from './peer/peer-types.js';
 import type { RealtimeResult } from './realtime/realtime-types.js';
 import { writeReport } from './report/write-report.js';
 import { readJson, writeJson, type ExperimentResult } from './results.js';
 import { TrainingData } from './sim/training-data.js';
 
 const SIMULATED = ['exp1', 'exp1b', 'exp1c', 'exp2', 'exp3', 'exp4'] as const;
-const OTHERS = ['ingest', 'overhead', 'realtime'] as const;
+const OTHERS = ['ingest', 'overhead', 'realtime', 'peer'] as const;
 type Part = (typeof SIMULATED)[number] | (typeof OTHERS)[number];
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -64,8 +65,9 @@ async function main(): Promise<void> {
       ? path.join(repoRoot, 'docs', 'benchmarks')
       : path.join(resultsDir, 'figures');
   const all: readonly Part[] = [...SIMULATED, ...OTHERS];
-  // The quick suite leaves out the real-time mode (minutes of wall clock that prove only an ordering).
-  const defaults: Part[] = suiteName === 'quick' ? all.filter((p) => p !== 'realtime') : [...all];
+  // The quick suite leaves out the wall-clock parts (minutes each, on processes of their own).
+  const defaults: Part[] =
+    suiteName === 'quick' ? all.filter((p) => p !== 'realtime' && p !== 'peer') : [...all];
   const parts: Part[] = values['report-only']
     ? []
     : values.only
@@ -120,6 +122,11 @@ async function main(): Promise<void> {
     const result = await runRealtimeBench(suiteName, log);
     await writeJson(path.join(resultsDir, 'realtime.json'), result);
   }
+  if (parts.includes('peer')) {
+    const { runPeerBench } = await import('./peer/peer-bench.js');
+    const result = await runPeerBench(suiteName, log);
+    await writeJson(path.join(resultsDir, 'peer.json'), result);
+  }
 
   const read = (id: string): Promise<ExperimentResult | undefined> =>
     readJson<ExperimentResult>(path.join(resultsDir, `${id}.json`));
@@ -133,6 +140,7 @@ async function main(): Promise<void> {
     ingest,
     overhead,
     realtime,
+    peer,
   ] = await Promise.all([
     read('exp1-schedules'),
     read('exp1b-conditions'),
@@ -143,6 +151,7 @@ async function main(): Promise<void> {
     readJson<IngestResult>(path.join(resultsDir, 'ingest.json')),
     readJson<OverheadResult>(path.join(resultsDir, 'overhead.json')),
     readJson<RealtimeResult>(path.join(resultsDir, 'realtime.json')),
+    readJson<PeerResult>(path.join(resultsDir, 'peer.json')),
   ]);
   const conditions =
     spreadDelay && crowded
@@ -160,6 +169,7 @@ async function main(): Promise<void> {
       ...(ingest ? { ingest } : {}),
       ...(overhead ? { overhead } : {}),
       ...(realtime ? { realtime } : {}),
+      ...(peer ? { peer } : {}),
     },
     { markdownFile, figureDir },
   );

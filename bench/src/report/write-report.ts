@@ -13,6 +13,8 @@ import { hybridVerdict, points, verdictSentence, type HybridVerdict } from './ve
 import type { IngestResult } from '../ingest/ingest-types.js';
 import type { OverheadResult } from '../overhead/overhead-types.js';
 import type { RealtimeResult } from '../realtime/realtime-types.js';
+import type { PeerResult } from '../peer/peer-types.js';
+import { peerSection } from './peer-section.js';
 
 /** Everything the report is made of; any missing part gets a "not run" note. */
 export interface ReportInputs {
@@ -26,6 +28,7 @@ export interface ReportInputs {
   readonly ingest?: IngestResult;
   readonly overhead?: OverheadResult;
   readonly realtime?: RealtimeResult;
+  readonly peer?: PeerResult;
 }
 
 interface Output {
@@ -572,6 +575,7 @@ export async function writeReport(inputs: ReportInputs, out: Output): Promise<vo
   lines.push(...ingestSection(inputs.ingest));
   lines.push(...overheadSection(inputs.overhead));
   lines.push(...realtimeSection(inputs.realtime, inputs.schedules));
+  lines.push(...peerSection(inputs.peer));
   lines.push(...discussion(inputs, verdicts));
   lines.push(...headline(inputs, efficiencyAt8));
   await mkdir(path.dirname(out.markdownFile), { recursive: true });
