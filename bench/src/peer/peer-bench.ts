@@ -92,8 +92,12 @@ export async function runRepetition(
       snapshots.push({ at: Date.now(), bytes: takeSnapshot(proxy) });
       const response = await fetch(`${base}/api/runs/${runId}/metrics`);
       points = (await response.json()) as MetricsPoint[];
+      // Only whole-test-set figures count, as for the peer.
       reached = points.find(
-        (p) => p.testAccuracy !== undefined && p.testAccuracy >= options.targetAccuracy,
+        (p) =>
+          p.testSet === 'full' &&
+          p.testAccuracy !== undefined &&
+          p.testAccuracy >= options.targetAccuracy,
       );
       if (reached || Date.now() >= deadline) break;
       if (workers.exitCode !== null) throw new Error('the worker processes exited early');
@@ -108,7 +112,7 @@ export async function runRepetition(
     const snapshotAt = chosen.at;
     const endAt = reached ? reached.at : snapshotAt;
     const evaluations: PeerEvaluation[] = points
-      .filter((p) => p.testAccuracy !== undefined)
+      .filter((p) => p.testSet === 'full' && p.testAccuracy !== undefined)
       .map((p) => ({
         seconds: round((p.at - startedAt) / 1000, 2),
         version: p.version,
