@@ -130,7 +130,7 @@ export function runConfigUiSchema(schema: RJSFSchema): UiSchema {
   return ui;
 }
 
-/** What the form starts with: the demo run's schedule and stop rule (both are required). */
+/** What the form starts with: a hybrid Smooth Switch schedule and a stop rule (both are required). */
 export const INITIAL_RUN_CONFIG: RunConfigInput = {
   name: '',
   schedule: { kind: 'hybrid', threshold: { shape: 'linear', clock: 'updates', horizon: 600 } },
