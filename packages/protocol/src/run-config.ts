@@ -200,6 +200,15 @@ export const CompressionConfigSchema = z.strictObject({
   /** Keep the unsent remainder and add it to the next update (Stich et al. 2018). */
   errorFeedback: z.boolean().default(true),
   valueFormat: z.enum(['f32', 'f16']).default('f32'),
+  /**
+   * Bounded downstream: a weights patch sent to a worker carries at most
+   * B = ceil(downstreamDensity * P) coordinates, the largest entries of
+   * (global model - the worker's copy), with server-side error feedback per
+   * worker (DoubleSqueeze, Tang et al. ICML 2019): what is not sent stays in
+   * the difference and goes out later. Absent: B = k, the upload's count. 1
+   * sends every changed coordinate (exact patches, the protocol-1 behaviour).
+   */
+  downstreamDensity: fraction().optional(),
 });
 
 export const TrainingConfigSchema = z.strictObject({
