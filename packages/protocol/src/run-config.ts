@@ -150,7 +150,13 @@ export const ThresholdConfigSchema = z.discriminatedUnion('shape', [
   }),
 ]);
 
-/** Local-SGD period rule (Haddadpour et al. 2019, ALGORITHMS.md section 2). */
+/**
+ * Local-SGD period rule (Haddadpour et al. 2019, docs/algorithms.md).
+ * `lupa-adaptive`: H = min(maxSteps, ceil((F(x_0) / F(x_i))^(1/3)) initialSteps)
+ * with F the training objective: the coordinator takes the running mean of the
+ * training losses (`update.trainLoss`) the round's updates report, the first
+ * report standing for F(x_0); the test-set evaluation does not enter the rule.
+ */
 export const LocalPeriodRuleSchema = z.discriminatedUnion('rule', [
   z.strictObject({ rule: z.literal('fixed'), steps: z.int().min(1).max(100_000) }),
   z.strictObject({
