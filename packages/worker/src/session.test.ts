@@ -1,7 +1,7 @@
-import { encodeShard, parameterLayout, readFlatWeights } from '@vtrain/ml';
+import { encodeShard, parameterLayout, readFlatWeights, weightsHash } from '@vtrain/ml';
 import { useFastestNodeBackend } from '@vtrain/ml/node';
 import { mulberry32 } from '@vtrain/optimizer';
-import type { Assignment, UpdatePush } from '@vtrain/protocol';
+import { PROTOCOL_VERSION, type Assignment, type UpdatePush } from '@vtrain/protocol';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SessionError } from './session-error.js';
 import { WorkerSession, type SessionTiming } from './session.js';
@@ -133,6 +133,22 @@ describe('WorkerSession against a coordinator that follows the contract', () => 
     expect(coordinator.disconnects[0].reason).toBe('client namespace disconnect');
   });
 
+  it("builds version 0 from the seed when its hash is the coordinator's, and pulls a patch from it", async () => {
+    const model = await buildTestModel(testAssignment(), 1); // the fake coordinator's version 0
+    const sha256 = weightsHash(await readFlatWeights(model));
+    model.dispose();
+    const assignment = { ...testAssignment(), initialWeights: { seed: 1, sha256 } };
+    const coordinator = await coordinatorFor(assignment);
+    const { session } = startSession(coordinator.url);
+    await until(() => coordinator.updates.length >= 2, '2 updates');
+    await session.stop();
+    expect(coordinator.protocolErrors).toEqual([]);
+    // No dense download: the first pull says it holds version 0, and is answered with a patch.
+    expect(coordinator.pulls[0].message).toEqual({ type: 'pull', runId: 'run-1', haveVersion: 0 });
+    expect(coordinator.updates[0].message.baseVersion).toBe(0);
+    expect(session.status.bytesDown).toBeLessThan(coordinator.global.length * 4);
+  });
+
   it('stops with state "error" on a protocol-version refusal', async () => {
     const coordinator = await coordinatorFor(testAssignment());
     coordinator.onHello = () => ({
@@ -231,7 +247,7 @@ describe('WorkerSession answers and faults', () => {
       const workerId = hellos++ === 0 ? 'w1' : 'w9';
       return {
         type: 'welcome',
-        protocolVersion: 1,
+        protocolVersion: PROTOCOL_VERSION,
         workerId,
         secret: `secret-${workerId}`,
         assignment,
