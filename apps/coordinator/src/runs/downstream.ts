@@ -28,7 +28,7 @@ interface PendingPatch {
   readonly label: number;
   readonly indices: Uint32Array;
   readonly values: Float32Array;
-  readonly residual: Uint32Array;
+  readonly residual: Uint32Array | null;
 }
 
 /** The coordinator's record of one worker's copy of the model. */
@@ -38,9 +38,10 @@ interface Replica {
   label: number;
   /**
    * Coordinates where `copy` may differ from the global model other than those
-   * changed after `label`: what earlier patches left out.
+   * changed after `label`: what earlier patches left out; null: anywhere (the
+   * list would be a large part of P, so the next reply scans every coordinate).
    */
-  residual: Uint32Array;
+  residual: Uint32Array | null;
   pending: PendingPatch | undefined;
   /** Set while the worker is disconnected: the order in which departed replicas are dropped. */
   departedAt: number | undefined;
@@ -81,7 +82,8 @@ const DEPARTED_KEPT = 16;
  * history; every coordinate when the history cannot tell) and selects among
  * them with quickselect, O(candidates); memory is one float32 copy of the
  * model per worker (4 P bytes: 407 KB for the 101,770-parameter MLP, 4 MB for
- * a million parameters) plus its residual list.
+ * a million parameters) plus its residual list (not kept once it would reach
+ * a quarter of P: the next reply then scans every coordinate, O(P)).
  */
 export class WorkerReplicas {
   private readonly replicas = new Map<string, Replica>();
@@ -238,9 +240,10 @@ export class WorkerReplicas {
     const { copy, residual } = replica;
     const weights = model.weights;
     // Beyond a quarter of P a scan of every coordinate is cheaper than a merged, sorted list.
-    const changed = model.changedSince(replica.label, Math.ceil(this.parameterCount / 4));
+    const quarter = Math.ceil(this.parameterCount / 4);
+    const changed = residual === null ? undefined : model.changedSince(replica.label, quarter);
     let count = 0;
-    if (changed === undefined || changed.length + residual.length >= this.parameterCount / 4) {
+    if (residual === null || changed === undefined || changed.length + residual.length >= quarter) {
       this.reserve(this.parameterCount);
       const { candidates, magnitudes } = this;
       for (let i = 0; i < weights.length; i++) {
@@ -281,11 +284,13 @@ export class WorkerReplicas {
   private select(
     count: number,
     sendCount: number,
-  ): { indices: Uint32Array; residual: Uint32Array } {
+  ): { indices: Uint32Array; residual: Uint32Array | null } {
     const { candidates, magnitudes } = this;
     if (sendCount === count) {
       return { indices: candidates.slice(0, count), residual: EMPTY };
     }
+    // A residual of a quarter of P or more is not listed: the next reply scans everything.
+    const listResidual = count - sendCount < this.parameterCount / 4;
     const scratch = this.scratch;
     scratch.set(magnitudes.subarray(0, count));
     const threshold = kthLargest(scratch, count, sendCount, this.random);
@@ -293,14 +298,14 @@ export class WorkerReplicas {
     for (let j = 0; j < count; j++) if ((magnitudes[j] ?? 0) > threshold) above++;
     let ties = sendCount - above;
     const indices = new Uint32Array(sendCount);
-    const residual = new Uint32Array(count - sendCount);
+    const residual = listResidual ? new Uint32Array(count - sendCount) : null;
     let sent = 0;
     let kept = 0;
     for (let j = 0; j < count; j++) {
       const m = magnitudes[j] ?? 0;
       const i = candidates[j] ?? 0;
       if (m > threshold || (m === threshold && ties-- > 0)) indices[sent++] = i;
-      else residual[kept++] = i;
+      else if (residual !== null) residual[kept++] = i;
     }
     return { indices, residual };
   }
