@@ -1,3 +1,4 @@
+import { WorkerReplicas } from '@vtrain/coordinator/downstream';
 import { RunEngine } from '@vtrain/coordinator/run-engine';
 import { decodeSparseUpdate, RunConfigSchema } from '@vtrain/protocol';
 import { ingestPayload } from './payloads.js';
@@ -6,15 +7,16 @@ import { ingestPayload } from './payloads.js';
 export interface EngineCost {
   /** Mean ms of `RunEngine.submit` (schedule, aggregation, server step, patch history). */
   readonly submitMs: number;
-  /** Mean ms of building the applied ack's patch list (`patchCoordinates` from 64 versions back). */
+  /** Mean ms of choosing the applied ack's patch (`WorkerReplicas.reply`, B = k, one worker's copy per worker). */
   readonly patchMs: number;
   readonly updates: number;
 }
 
 /**
  * Times the real run engine on the ingest bench's model and payload: 64
- * workers, asynchronous, each update based 64 versions back (one in flight
- * per worker), so the figure is comparable with the socket measurement.
+ * workers in turn, asynchronous, each update based on the version its
+ * worker's previous ack brought (64 versions back, one in flight per worker),
+ * so the figure is comparable with the socket measurement.
  */
 export function measureEngineCost(
   parameterCount: number,
@@ -28,11 +30,16 @@ export function measureEngineCost(
     stop: { maxSeconds: 3600 },
   });
   const engine = new RunEngine(config, new Float32Array(parameterCount), 0);
+  const replicas = new WorkerReplicas(
+    new Float32Array(parameterCount),
+    Math.ceil(density * parameterCount),
+  );
   const update = decodeSparseUpdate(ingestPayload(parameterCount, density, 1), {
     maxLength: parameterCount,
     maxCount: parameterCount,
   });
   const workers = 64;
+  const held = new Array<number>(workers).fill(0);
   for (let w = 0; w < workers; w++) engine.join(`w${w}`, 0);
   // The first hundred updates warm the JIT up and are not timed: the server runs hot.
   const warmUp = 100;
@@ -40,11 +47,12 @@ export function measureEngineCost(
   let submitMs = 0;
   let patchMs = 0;
   for (let i = 0; i < warmUp + updates; i++) {
-    const base = Math.max(0, engine.version - workers);
+    const worker = i % workers;
+    const base = held[worker] ?? 0;
     const started = performance.now();
     engine.submit(
       {
-        workerId: `w${i % workers}`,
+        workerId: `w${worker}`,
         seq: i,
         baseVersion: base,
         computeMs: 10,
@@ -56,7 +64,8 @@ export function measureEngineCost(
       i,
     );
     const submitted = performance.now();
-    engine.patchCoordinates(base);
+    replicas.reply(`w${worker}`, base, engine);
+    held[worker] = engine.version;
     if (i < warmUp) continue;
     patchMs += performance.now() - submitted;
     submitMs += submitted - started;

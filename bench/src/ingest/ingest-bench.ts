@@ -133,9 +133,9 @@ async function measure(
  * MLP, staleness bound at its maximum so no update is refused for age) against
  * a bare socket.io server, the same clients and pre-encoded payloads for both.
  * Every client sends at the rate its acks allow, one update in flight, like a
- * worker. Each applied ack of the coordinator carries the weights the worker
- * needs (a patch of new values, or the dense weights when the patch would not
- * be smaller), which is part of what is measured.
+ * worker. Each applied ack of the coordinator carries a patch of at most B = k
+ * new values towards the current model (bounded downstream), which is part
+ * of what is measured.
  */
 export async function runIngestBench(
   suite: string,
@@ -220,6 +220,6 @@ export async function runIngestBench(
     distinctIndices: distinct,
     engineCost,
     notes:
-      "Main figure: every client sends the same coordinates (one seeded index set), so the weights patch in each applied ack stays near k entries. With a distinct index set per client (the second coordinator row) the coordinates changed since a worker's base version quickly exceed the patch limit, and every ack carries the dense weights: that row shows the cost of the ack-with-weights design under unrelated updates. The server runs in the bench process (RSS is that process's; memory per worker is the RSS growth from connecting and saying hello, divided by the clients, after one client has said hello and left so that the run's first-use set-up is not counted); clients and server share this machine's 2 cores.",
+      "Main figure: every client sends the same coordinates (one seeded index set), so the weights patch in each applied ack stays near k entries. With a distinct index set per client (the second coordinator row) the coordinates changed since a worker's version exceed the downstream budget B (= k here): each ack carries a patch of the B largest differences between the global model and that worker's copy (bounded downstream), and building it scans the worker's whole difference, O(P) per ack once it spreads over a quarter of P. The server runs in the bench process (RSS is that process's; memory per worker is the RSS growth from connecting and saying hello, divided by the clients, after one client has said hello and left so that the run's first-use set-up is not counted); clients and server share this machine's 2 cores.",
   };
 }

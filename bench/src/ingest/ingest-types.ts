@@ -19,7 +19,7 @@ export interface IngestResult {
   readonly seconds: number;
   readonly coordinator: IngestServerResult;
   readonly bare: IngestServerResult;
-  /** The coordinator again, each client sending its own index set (acks then carry dense weights). */
+  /** The coordinator again, each client sending its own index set (acks carry budget-bounded patches). */
   readonly distinctIndices: IngestServerResult;
   readonly ratio: number;
   /** The bare server again, each ack carrying a payload the size of the coordinator's patch. */

@@ -1,5 +1,5 @@
 import { RunEngine, type EngineEffects } from '@vtrain/coordinator/run-engine';
-import { buildModel, DATASET_INFO } from '@vtrain/ml';
+import { buildModel, DATASET_INFO, weightsHash } from '@vtrain/ml';
 import { mulberry32 } from '@vtrain/optimizer';
 import {
   decodeSparseUpdate,
@@ -164,6 +164,7 @@ export async function simulate(
       training: config.training,
       compression: config.compression,
       localSteps: 1,
+      initialWeights: { seed: spec.seed, sha256: weightsHash(weights0) },
     };
     const model = await buildModel(config.model, DATASET_INFO.mnist, spec.seed);
     workers.push({

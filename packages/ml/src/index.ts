@@ -19,6 +19,7 @@ export * from './models/input-shape.js';
 export * from './models/zoo.js';
 export * from './models/custom-topology.js';
 export * from './models/flat-weights.js';
+export * from './models/initial-weights.js';
 export * from './training/loss.js';
 export * from './training/gradient.js';
 export * from './training/evaluate.js';

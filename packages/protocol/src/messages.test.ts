@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dashboardNotices, dashboardRequests, workerNotices, workerRequests } from './events.js';
-import { BytesSchema, HelloSchema, UpdatePushSchema, WeightsSchema } from './messages.js';
+import {
+  AssignmentSchema,
+  BytesSchema,
+  HelloSchema,
+  UpdatePushSchema,
+  WeightsSchema,
+} from './messages.js';
+import { RunConfigSchema } from './run-config.js';
 import { safeParseMessage } from './validation.js';
 import { PROTOCOL_VERSION, checkProtocolVersion } from './version.js';
 
@@ -86,6 +93,58 @@ describe('worker messages', () => {
     expect(
       WeightsSchema.safeParse({ ...base, encoding: 'sparse-patch', fromVersion: 4 }).success,
     ).toBe(true);
+  });
+});
+
+describe('assignment', () => {
+  const config = RunConfigSchema.parse({
+    name: 'r',
+    schedule: { kind: 'async' },
+    stop: { maxVersions: 10 },
+  });
+  const assignment = {
+    runId: 'run-1',
+    runName: 'r',
+    model: config.model,
+    parameterCount: 101_770,
+    dataset: { name: 'mnist', shardUrl: '/s/0', shardIndex: 0, shardCount: 1 },
+    training: config.training,
+    compression: config.compression,
+    localSteps: 1,
+    initialWeights: { seed: 1, sha256: 'ab'.repeat(32) },
+  };
+
+  it('carries the seed and the SHA-256 of the version-0 weights, checked', () => {
+    expect(AssignmentSchema.parse(assignment).initialWeights.seed).toBe(1);
+    for (const initialWeights of [
+      { seed: 1, sha256: 'AB'.repeat(32) },
+      { seed: 1, sha256: 'ab'.repeat(31) },
+      { seed: -1, sha256: 'ab'.repeat(32) },
+      { seed: 2 ** 32, sha256: 'ab'.repeat(32) },
+      { sha256: 'ab'.repeat(32) },
+    ]) {
+      const bad = safeParseMessage(AssignmentSchema, { ...assignment, initialWeights }, 'a');
+      expect(bad.ok).toBe(false);
+      if (!bad.ok) expect(bad.error.issues[0]?.path).toMatch(/^initialWeights/);
+    }
+    const without: Record<string, unknown> = { ...assignment };
+    delete without.initialWeights;
+    expect(safeParseMessage(AssignmentSchema, without, 'a').ok).toBe(false);
+  });
+
+  it('takes a downstream density in (0, 1]', () => {
+    const withDensity = (downstreamDensity: number) =>
+      RunConfigSchema.safeParse({
+        name: 'r',
+        schedule: { kind: 'async' },
+        stop: { maxVersions: 10 },
+        compression: { downstreamDensity },
+      }).success;
+    expect(withDensity(0.02)).toBe(true);
+    expect(withDensity(1)).toBe(true);
+    expect(withDensity(0)).toBe(false);
+    expect(withDensity(1.5)).toBe(false);
+    expect(config.compression.downstreamDensity).toBeUndefined();
   });
 });
 

@@ -75,6 +75,20 @@ export const AssignmentSchema = z.strictObject({
   compression: RunConfigSchema.shape.compression,
   /** Local steps per update: 1 means one gradient per update; more means local SGD. */
   localSteps: z.int().min(1),
+  /**
+   * Version 0 is built by the worker, not downloaded: the model from `model`
+   * and `seed` (`buildInitialModel` of the ml package, the coordinator's own
+   * construction), whose flat float32 weights, little-endian, have this SHA-256
+   * (64 hex digits). On a match the worker pulls with `haveVersion: 0` and gets
+   * a patch; on a mismatch it pulls the dense weights.
+   */
+  initialWeights: z.strictObject({
+    seed: z
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex digits'),
+  }),
 });
 export type Assignment = z.output<typeof AssignmentSchema>;
 
@@ -121,11 +135,19 @@ export const PullRequestSchema = z.strictObject({
 export type PullRequest = z.output<typeof PullRequestSchema>;
 
 /**
- * The model at `version`: either the full weights (dense-weights codec) or,
- * when smaller, a patch from `fromVersion` (sparse-update codec) holding the
- * NEW values of every coordinate changed since then. A patch sets values
- * instead of adding differences, so the worker's copy ends bit-identical to
- * the coordinator's (w + (w' - w) is not always w' in float32).
+ * The model at `version`: either the full weights (dense-weights codec) or a
+ * patch for a worker holding `fromVersion` (sparse-update codec) holding NEW
+ * values of some coordinates. A patch sets values instead of adding
+ * differences, so each coordinate it carries ends bit-identical to the
+ * coordinator's (w + (w' - w) is not always w' in float32).
+ *
+ * Bounded downstream: a patch carries at most the run's budget B of
+ * coordinates (`compression.downstreamDensity`), the largest differences
+ * between the global model and the coordinator's record of this worker's
+ * copy; the rest follows in later patches (error feedback on the server's
+ * side). A worker's copy labelled `version` is therefore close to, not always
+ * equal to, the global model at `version`; dense weights (a `pull` without
+ * `haveVersion`) make it equal.
  */
 export const WeightsSchema = z.discriminatedUnion('encoding', [
   z.strictObject({
@@ -183,8 +205,8 @@ export type RejectReason = z.output<typeof RejectReasonSchema>;
 
 /**
  * Answer to an update. `applied`: in the model at `version`, and `weights`
- * brings the worker from its base version to `version` (a sparse patch when
- * that is smaller than the full weights). `buffered`: accepted into an open
+ * brings the worker from its base version to `version` (a patch of at most the
+ * run's downstream budget, see {@link WeightsSchema}). `buffered`: accepted into an open
  * batch; wait for a {@link VersionNotice}, then pull, before computing the
  * next update (the synchronous barrier).
  */

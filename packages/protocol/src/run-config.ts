@@ -150,7 +150,13 @@ export const ThresholdConfigSchema = z.discriminatedUnion('shape', [
   }),
 ]);
 
-/** Local-SGD period rule (Haddadpour et al. 2019, docs/algorithms.md#local-sgd-and-lupa). */
+/**
+ * Local-SGD period rule (Haddadpour et al. 2019, docs/algorithms.md#local-sgd-and-lupa).
+ * `lupa-adaptive`: H = min(maxSteps, ceil((F(x_0) / F(x_i))^(1/3)) initialSteps)
+ * with F the training objective: the coordinator takes the running mean of the
+ * training losses (`update.trainLoss`) the round's updates report, the first
+ * report standing for F(x_0); the test-set evaluation does not enter the rule.
+ */
 export const LocalPeriodRuleSchema = z.discriminatedUnion('rule', [
   z.strictObject({ rule: z.literal('fixed'), steps: z.int().min(1).max(100_000) }),
   z.strictObject({
@@ -200,6 +206,15 @@ export const CompressionConfigSchema = z.strictObject({
   /** Keep the unsent remainder and add it to the next update (Stich et al. 2018). */
   errorFeedback: z.boolean().default(true),
   valueFormat: z.enum(['f32', 'f16']).default('f32'),
+  /**
+   * Bounded downstream: a weights patch sent to a worker carries at most
+   * B = ceil(downstreamDensity * P) coordinates, the largest entries of
+   * (global model - the worker's copy), with server-side error feedback per
+   * worker (DoubleSqueeze, Tang et al. ICML 2019): what is not sent stays in
+   * the difference and goes out later. Absent: B = k, the upload's count. 1
+   * sends every changed coordinate (exact patches, the protocol-1 behaviour).
+   */
+  downstreamDensity: fraction().optional(),
 });
 
 export const TrainingConfigSchema = z.strictObject({

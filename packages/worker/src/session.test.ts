@@ -1,4 +1,4 @@
-import { encodeShard, parameterLayout, readFlatWeights } from '@vtrain/ml';
+import { encodeShard, parameterLayout, readFlatWeights, weightsHash } from '@vtrain/ml';
 import { decodeSparseUpdate } from '@vtrain/protocol';
 import { useFastestNodeBackend } from '@vtrain/ml/node';
 import { mulberry32 } from '@vtrain/optimizer';
@@ -147,6 +147,22 @@ describe('WorkerSession against a coordinator that follows the contract', () => 
     // A clean close: the coordinator saw the client leave the namespace.
     await until(() => coordinator.disconnects.length === 1, 'the disconnect');
     expect(coordinator.disconnects[0].reason).toBe('client namespace disconnect');
+  });
+
+  it("builds version 0 from the seed when its hash is the coordinator's, and pulls a patch from it", async () => {
+    const model = await buildTestModel(testAssignment(), 1); // the fake coordinator's version 0
+    const sha256 = weightsHash(await readFlatWeights(model));
+    model.dispose();
+    const assignment = { ...testAssignment(), initialWeights: { seed: 1, sha256 } };
+    const coordinator = await coordinatorFor(assignment);
+    const { session } = startSession(coordinator.url);
+    await until(() => coordinator.updates.length >= 2, '2 updates');
+    await session.stop();
+    expect(coordinator.protocolErrors).toEqual([]);
+    // No dense download: the first pull says it holds version 0, and is answered with a patch.
+    expect(coordinator.pulls[0].message).toEqual({ type: 'pull', runId: 'run-1', haveVersion: 0 });
+    expect(coordinator.updates[0].message.baseVersion).toBe(0);
+    expect(session.status.bytesDown).toBeLessThan(coordinator.global.length * 4);
   });
 
   it('stops with state "error" on a protocol-version refusal', async () => {

@@ -1,4 +1,10 @@
-import { buildModel, DATASET_INFO, decodeShard, type Dataset } from '@vtrain/ml';
+import {
+  buildInitialModel,
+  DATASET_INFO,
+  decodeShard,
+  weightsHash,
+  type Dataset,
+} from '@vtrain/ml';
 import {
   MAX_PARAMETER_COUNT,
   type Assignment,
@@ -425,10 +431,15 @@ export class WorkerSession {
       });
     }
     let model: tf.LayersModel;
+    let initialWeights: Float32Array;
     try {
-      model = await buildModel(assignment.model, info, 0, {
-        maxParameters: Math.min(assignment.parameterCount, MAX_PARAMETER_COUNT),
-      });
+      // Version 0 from the run's seed, as the coordinator built it: no dense download on join.
+      ({ model, weights: initialWeights } = await buildInitialModel(
+        assignment.model,
+        info,
+        assignment.initialWeights.seed,
+        { maxParameters: Math.min(assignment.parameterCount, MAX_PARAMETER_COUNT) },
+      ));
     } catch (error) {
       throw new SessionError('load-failed', `model: ${describeError(error)}`, { cause: error });
     }
@@ -438,6 +449,11 @@ export class WorkerSession {
     } catch (error) {
       model.dispose();
       throw new SessionError('load-failed', describeError(error), { cause: error });
+    }
+    if (weightsHash(initialWeights) === assignment.initialWeights.sha256) {
+      engine.setWeights(initialWeights, 0); // the first pull asks for a patch from version 0
+    } else {
+      this.log('warn', "version-0 weights differ from the coordinator's; pulling them dense");
     }
     this.run = { key, assignment, engine };
     this.localSteps = assignment.localSteps;

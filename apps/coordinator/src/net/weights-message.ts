@@ -2,21 +2,23 @@ import { encodeDenseWeights, encodeSparseUpdate, type Weights } from '@vtrain/pr
 import type { LiveRun } from '../runs/live-run.js';
 
 /**
- * The model for a worker that holds `haveVersion`: a sparse patch with the
- * new values of the coordinates changed since then when that is smaller than
- * the full weights, else the full weights. Patches carry values, not
- * differences, so the worker's copy ends bit-identical (see the protocol).
+ * The model for worker `workerId`, which holds `haveVersion`: a patch of the
+ * new values of at most the run's downstream budget of coordinates, the
+ * largest differences between the global model and the worker's copy
+ * (`WorkerReplicas`), or the full weights when the worker has nothing or a
+ * version the coordinator cannot account for.
  */
-export function weightsMessage(run: LiveRun, haveVersion: number | undefined): Weights {
+export function weightsMessage(
+  run: LiveRun,
+  workerId: string,
+  haveVersion: number | undefined,
+): Weights {
   const { engine } = run;
   const version = engine.version;
-  const changed = engine.patchCoordinates(haveVersion);
-  if (changed && haveVersion !== undefined) {
-    const weights = engine.weights;
-    const values = new Float32Array(changed.length);
-    for (let i = 0; i < changed.length; i++) values[i] = weights[changed[i] ?? 0] ?? 0;
+  const reply = run.downstream.reply(workerId, haveVersion, engine);
+  if (reply.kind === 'patch') {
     const payload = encodeSparseUpdate(
-      { length: engine.parameterCount, indices: changed, values },
+      { length: engine.parameterCount, indices: reply.indices, values: reply.values },
       { valueFormat: 'f32' },
     );
     return {
@@ -24,7 +26,7 @@ export function weightsMessage(run: LiveRun, haveVersion: number | undefined): W
       runId: run.id,
       version,
       encoding: 'sparse-patch',
-      fromVersion: haveVersion,
+      fromVersion: reply.fromVersion,
       payload,
     };
   }

@@ -194,11 +194,12 @@ export function attachWorkerNamespace(
         return;
       }
       const run = connection.run;
-      if (run?.id !== parsed.value.runId || run.stopping) {
+      const workerId = connection.workerId;
+      if (run?.id !== parsed.value.runId || run.stopping || workerId === undefined) {
         ack(errorReply('no-active-run', 'this connection is not assigned to that run: say hello'));
         return;
       }
-      const weights = weightsMessage(run, parsed.value.haveVersion);
+      const weights = weightsMessage(run, workerId, parsed.value.haveVersion);
       manager.countBytesOut(run, weights.payload.byteLength);
       ack(weights);
     });
@@ -291,7 +292,7 @@ export function attachWorkerNamespace(
         staleness: verdict.status === 'applied' ? verdict.staleness : 0,
       };
       if (verdict.status === 'applied') {
-        const weights = weightsMessage(run, update.baseVersion);
+        const weights = weightsMessage(run, workerId, update.baseVersion);
         manager.countBytesOut(run, weights.payload.byteLength);
         reply.weights = weights;
       } else {

@@ -1,5 +1,6 @@
 import type { Backend, RunConfig, WorkerSummary } from '@vtrain/protocol';
 import type { StoredRun } from '../store/store.js';
+import type { WorkerReplicas } from './downstream.js';
 import type { RunEngine } from './run-engine.js';
 import type { RunModel } from './run-setup.js';
 
@@ -26,6 +27,8 @@ export interface LiveRun {
   stored: StoredRun;
   readonly engine: RunEngine;
   readonly model: RunModel;
+  /** Each worker's copy of the model, for bounded weights replies. */
+  readonly downstream: WorkerReplicas;
   readonly shards: Uint8Array[];
   readonly workers: Map<string, WorkerRecord>;
   /** elapsedSeconds at resume, and the wall time then: elapsed = base + (now - since). */

@@ -166,3 +166,55 @@ describe('RunEngine', () => {
     expect(engine.counters.updatesRejected['rate-limited']).toBe(1);
   });
 });
+
+describe('RunEngine, LUPA adaptive period', () => {
+  function lupaEngine() {
+    const engine = new RunEngine(
+      config({
+        kind: 'local-sgd',
+        period: { rule: 'lupa-adaptive', initialSteps: 2, maxSteps: 64 },
+      }),
+      new Float32Array(4),
+      0,
+    );
+    engine.join('a', 0);
+    engine.join('b', 0);
+    return engine;
+  }
+
+  /** One synchronous round: both workers report `losses`; returns the phase command, if any. */
+  function round(engine: RunEngine, seq: number, losses: [number, number], at: number) {
+    const base = engine.version;
+    const first = engine.submit(
+      { ...meta('a', seq, base), trainLoss: losses[0] },
+      sparse(4, { 0: 0.1 }),
+      at,
+    );
+    const second = engine.submit(
+      { ...meta('b', seq, base), trainLoss: losses[1] },
+      sparse(4, { 1: 0.1 }),
+      at + 1,
+    );
+    expect(second.verdict.status).toBe('applied');
+    return second.phase ?? first.phase;
+  }
+
+  it('sets H from the mean training loss of each round: tau = ceil((F0 / F)^(1/3)) tau_0', () => {
+    const engine = lupaEngine();
+    expect(engine.phase.localSteps).toBe(2);
+    round(engine, 0, [8, 8], 10); // F(x_0) = 8
+    expect(engine.phase.localSteps).toBe(2);
+    round(engine, 1, [3, 1], 20); // mean 2: (8 / 2)^(1/3) = 1.59 -> 2 tau_0
+    expect(engine.phase.localSteps).toBe(4);
+    round(engine, 2, [0.1, 0.1], 30); // (8 / 0.1)^(1/3) = 4.3 -> 5 tau_0
+    expect(engine.phase.localSteps).toBe(10);
+  });
+
+  it('leaves the period to the training loss: a test-set evaluation does not move it', () => {
+    const engine = lupaEngine();
+    round(engine, 0, [8, 8], 10);
+    expect(engine.evaluated(0.001, 15)).toEqual({});
+    round(engine, 1, [8, 8], 20);
+    expect(engine.phase.localSteps).toBe(2);
+  });
+});

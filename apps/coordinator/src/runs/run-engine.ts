@@ -82,6 +82,10 @@ export class RunEngine {
   private readonly optimizer: Optimizer;
   private schedule: ScheduleState;
   private readonly pending = new Map<string, SparseVector>();
+  /** Training loss each pending update reported, for the LUPA rule's round means. */
+  private readonly pendingLoss = new Map<string, number>();
+  /** LUPA adaptive: the period follows the workers' training loss, not the test loss. */
+  private readonly periodFromTrainingLoss: boolean;
   private readonly history: PatchHistory;
   readonly counters: RunCounters;
   /** Centre for centred clipping: the previous aggregate (Karimireddy et al. 2021). */
@@ -109,6 +113,9 @@ export class RunEngine {
       this.counters = emptyCounters();
     }
     this.history = new PatchHistory(weights.length, PATCH_HISTORY_VERSIONS, this.version);
+    const schedule = config.schedule;
+    this.periodFromTrainingLoss =
+      schedule.kind === 'local-sgd' && schedule.period.rule === 'lupa-adaptive';
     const cap = config.contributionCap;
     this.share = cap && new ContributionShare(cap.window, cap.slack);
   }
@@ -146,7 +153,13 @@ export class RunEngine {
     return this.run({ type: 'tick', at }).effects;
   }
 
+  /**
+   * A test-set evaluation: drives the plateau threshold. Under the LUPA adaptive
+   * period it is not used: the rule takes F, the training objective, which the
+   * engine feeds itself from the training losses workers report.
+   */
   evaluated(loss: number, at: number): EngineEffects {
+    if (this.periodFromTrainingLoss) return {};
     return this.run({ type: 'evaluated', loss, at }).effects;
   }
 
@@ -165,6 +178,8 @@ export class RunEngine {
       return { verdict: { status: 'rejected', reason: 'rate-limited' } };
     }
     this.pending.set(key, update);
+    this.pendingLoss.set(key, meta.trainLoss);
+    const observed = this.observeTrainingLoss(at);
     const { commands, effects } = this.run({
       type: 'update-arrived',
       workerId: meta.workerId,
@@ -176,12 +191,28 @@ export class RunEngine {
     const verdict = this.verdictFor(meta, commands);
     if (verdict.status === 'rejected') {
       this.pending.delete(key);
+      this.pendingLoss.delete(key);
     } else {
       this.share?.record(meta.workerId);
       this.counters.samples += meta.samples;
       countTrainLoss(this.counters, meta.trainLoss);
     }
-    return { verdict, ...effects };
+    return { verdict, ...observed, ...effects };
+  }
+
+  /**
+   * LUPA (Haddadpour et al. 2019): tau_i = ceil((F(x_0) / F(x_i))^(1/3)) tau_0 with F the
+   * training objective, estimated by the running mean of the training losses the open
+   * round's updates reported (the first report stands for F(x_0)). Fed before each update
+   * is offered, so the round that closes sets the next round's H from its own mean.
+   */
+  private observeTrainingLoss(at: number): EngineEffects {
+    if (!this.periodFromTrainingLoss) return {};
+    let sum = 0;
+    for (const loss of this.pendingLoss.values()) sum += loss;
+    const mean = sum / this.pendingLoss.size;
+    if (!(mean > 0) || !Number.isFinite(mean)) return {};
+    return this.run({ type: 'evaluated', loss: mean, at }).effects;
   }
 
   /** The sorted coordinates changed since `fromVersion`, when fewer than `maxEntries`. */
@@ -287,6 +318,7 @@ export class RunEngine {
       const update = this.pending.get(key);
       if (!update) throw new Error(`schedule applied ${key}, which the engine never received`);
       this.pending.delete(key);
+      this.pendingLoss.delete(key);
       countStaleness(this.counters, u.staleness);
       return { update, weight: stalenessWeight(u.staleness, damping) };
     });

@@ -16,6 +16,7 @@ import type { EvaluationResult, Evaluator } from '../evaluation/evaluator.js';
 import type { Checkpoint } from '../store/checkpoint-format.js';
 import type { CheckpointStore } from '../store/checkpoints.js';
 import type { Store, StoredRun } from '../store/store.js';
+import { WorkerReplicas } from './downstream.js';
 import { elapsedSeconds, leastCoveredShard, workerSummary, type LiveRun } from './live-run.js';
 import { summariseStaleness, type RunCounters } from './run-counters.js';
 import { RunEngine, type EngineEffects, type UpdateMeta, type Verdict } from './run-engine.js';
@@ -104,7 +105,7 @@ export class RunManager {
     const config = parseMessage(RunConfigSchema, input, 'run config');
     const id = randomUUID();
     const model = await buildRunModel(config, this.deps.maxMessageBytes);
-    const weights = await initialWeights(model);
+    const weights = initialWeights(model);
     model.model.dispose();
     const stored: StoredRun = {
       id,
@@ -190,6 +191,7 @@ export class RunManager {
       training: run.config.training,
       compression: run.config.compression,
       localSteps: run.engine.phase.localSteps ?? 1,
+      initialWeights: { seed: run.config.seed, sha256: run.model.initialWeightsHash },
     };
   }
 
@@ -198,6 +200,7 @@ export class RunManager {
     if (!record) return;
     this.flushContribution(run, workerId);
     run.workers.delete(workerId);
+    run.downstream.depart(workerId);
     this.handle(run, run.engine.leave(workerId, this.now()));
     this.deps.listener.workers(run.id, this.workers(run.id));
   }
@@ -332,6 +335,7 @@ export class RunManager {
       stored: { ...stored, version: checkpoint.version, elapsedSeconds: checkpoint.elapsedSeconds },
       engine,
       model,
+      downstream: new WorkerReplicas(model.initialWeights, model.downstreamBudget),
       shards,
       workers: new Map(),
       elapsedBase: checkpoint.elapsedSeconds,

@@ -1,11 +1,11 @@
 import type * as tf from '@tensorflow/tfjs';
 import {
   DATASET_INFO,
-  buildModel,
+  buildInitialModel,
   encodeShard,
   parameterLayout,
   partition,
-  readFlatWeights,
+  weightsHash,
   type DatasetInfo,
   type DatasetSplits,
   type ParameterSlice,
@@ -43,6 +43,12 @@ export interface RunModel {
   readonly k: number;
   /** Largest legitimate update message of this run, in bytes. */
   readonly maxUpdateBytes: number;
+  /** Version 0: the seeded weights every worker builds for itself (the same `buildInitialModel`). */
+  readonly initialWeights: Float32Array;
+  /** {@link weightsHash} of `initialWeights`, sent in each assignment. */
+  readonly initialWeightsHash: string;
+  /** B: the most coordinates a weights patch carries (`compression.downstreamDensity`, else k). */
+  readonly downstreamBudget: number;
 }
 
 /** A run config that cannot be built, with the field it is about. */
@@ -67,10 +73,11 @@ export class RunSetupError extends Error {
 export async function buildRunModel(config: RunConfig, maxMessageBytes: number): Promise<RunModel> {
   const info = DATASET_INFO[config.dataset.name];
   let model: tf.LayersModel;
+  let weights: Float32Array;
   try {
-    model = await buildModel(config.model, info, config.seed, {
+    ({ model, weights } = await buildInitialModel(config.model, info, config.seed, {
       maxParameters: MAX_PARAMETER_COUNT,
-    });
+    }));
   } catch (error) {
     throw new RunSetupError('model', error instanceof Error ? error.message : String(error));
   }
@@ -85,12 +92,24 @@ export async function buildRunModel(config: RunConfig, maxMessageBytes: number):
       `updates of this run can reach ${maxUpdateBytes} bytes, over the coordinator's limit of ${maxMessageBytes}: lower the density or the model size`,
     );
   }
-  return { info, model, layout, parameterCount, k, maxUpdateBytes };
+  const { downstreamDensity } = config.compression;
+  return {
+    info,
+    model,
+    layout,
+    parameterCount,
+    k,
+    maxUpdateBytes,
+    initialWeights: weights,
+    initialWeightsHash: weightsHash(weights),
+    downstreamBudget:
+      downstreamDensity === undefined ? k : topKCount(downstreamDensity, parameterCount),
+  };
 }
 
-/** The seeded initial weights of a freshly built model. */
-export function initialWeights(runModel: RunModel): Promise<Float32Array> {
-  return readFlatWeights(runModel.model);
+/** The seeded initial weights of a freshly built model (a copy: the engine steps it in place). */
+export function initialWeights(runModel: RunModel): Float32Array {
+  return runModel.initialWeights.slice();
 }
 
 /**

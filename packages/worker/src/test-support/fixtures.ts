@@ -55,6 +55,7 @@ export function testAssignment(options: TestAssignmentOptions = {}): Assignment 
         valueFormat: options.valueFormat ?? 'f32',
       },
       localSteps: options.localSteps ?? 1,
+      initialWeights: { seed: 0, sha256: '0'.repeat(64) },
     },
     'test assignment',
   );
