@@ -26,6 +26,7 @@ import {
 } from '@vtrain/protocol';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_RUN } from '../demo-run.js';
 import { evaluationSample } from '../evaluation/evaluation-sample.js';
 import type { ExportManifest } from '../export/manifest.js';
 import { parseSafetensors } from '../export/safetensors.js';
@@ -328,7 +329,7 @@ describe('/api/health on a first start', () => {
       const runs = (await (await fetch(`${url}/api/runs`)).json()) as RunSummary[];
       expect(health.status).toBe(200);
       expect(HealthSchema.parse(health.body)).toMatchObject({ ok: true, ready: true });
-      expect(runs.map((run) => run.name)).toEqual(['Demo: MNIST MLP, hybrid Smooth Switch']);
+      expect(runs.map((run) => run.name)).toEqual([DEMO_RUN.name]);
     } finally {
       await killHard(child);
       await rm(dataDir, { recursive: true, force: true });

@@ -15,6 +15,7 @@ const assignment = parseMessage(
     training: { batchSize: 4, workerOptimizer: { kind: 'sgd', learningRate: 0.1 } },
     compression: { density: 0.01, errorFeedback: true },
     localSteps: 1,
+    initialWeights: { seed: 1, sha256: '0'.repeat(64) }, // unused: the probe times steps only
   },
   'probe assignment',
 );
