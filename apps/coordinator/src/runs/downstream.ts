@@ -258,8 +258,7 @@ export class WorkerReplicas {
 
   /**
    * Gathers the coordinates where the copy differs from the global model into
-   * `candidates[0, count)` with |difference| in `magnitudes` and their keys
-   * counted in `histogram`; returns count. The candidates are the residual
+   * `candidates[0, count)` with |difference| in `magnitudes`; returns count. The candidates are the residual
    * plus the coordinates changed since the copy's version (O(candidates)), or
    * every coordinate in index order when that list would reach a quarter of P
    * (a sequential scan is then cheaper than gathering it).
@@ -267,14 +266,13 @@ export class WorkerReplicas {
   private collect(replica: Replica, model: GlobalModel): number {
     const { copy, residual } = replica;
     const weights = model.weights;
-    this.histogram.fill(0);
     const quarter = Math.ceil(this.parameterCount / 4);
     const changed =
       residual === null ? undefined : model.changedSince(replica.label, quarter, false);
     let count = 0;
     if (residual === null || changed === undefined || changed.length + residual.length >= quarter) {
       this.reserve(this.parameterCount);
-      const { candidates, magnitudes, magnitudeBits, histogram } = this;
+      const { candidates, magnitudes } = this;
       // Equal bit patterns first, as integers: cheaper than a float subtraction, and most are.
       const globalBits = new Int32Array(weights.buffer, weights.byteOffset, weights.length);
       const copyBits = new Int32Array(copy.buffer, copy.byteOffset, copy.length);
@@ -284,8 +282,6 @@ export class WorkerReplicas {
         if (d !== 0) {
           candidates[count] = i;
           magnitudes[count] = Math.abs(d);
-          const key = (magnitudeBits[count] ?? 0) >>> KEY_SHIFT;
-          histogram[key] = (histogram[key] ?? 0) + 1;
           count++;
         }
       }
@@ -293,7 +289,7 @@ export class WorkerReplicas {
       return count;
     }
     this.reserve(changed.length + residual.length);
-    const { candidates, magnitudes, magnitudeBits, histogram, stamps } = this;
+    const { candidates, magnitudes, stamps } = this;
     // Each list holds a coordinate once; only their overlap repeats, found by stamping the residual.
     let generation = 0;
     if (residual.length > 0) {
@@ -313,8 +309,6 @@ export class WorkerReplicas {
         if (d !== 0) {
           candidates[count] = i;
           magnitudes[count] = Math.abs(d);
-          const key = (magnitudeBits[count] ?? 0) >>> KEY_SHIFT;
-          histogram[key] = (histogram[key] ?? 0) + 1;
           count++;
         }
       }
@@ -342,7 +336,12 @@ export class WorkerReplicas {
     const { candidates, magnitudes, magnitudeBits, histogram } = this;
     if (sendCount === count) {
       const all = candidates.slice(0, count);
-      return { indices: this.inIndexOrder ? all : all.sort(), residual: EMPTY };
+      return { indices: this.inIndexOrder ? all : ascending(all), residual: EMPTY };
+    }
+    histogram.fill(0);
+    for (let j = 0; j < count; j++) {
+      const key = (magnitudeBits[j] ?? 0) >>> KEY_SHIFT;
+      histogram[key] = (histogram[key] ?? 0) + 1;
     }
     let threshold = KEYS - 1;
     let above = 0;
@@ -398,7 +397,7 @@ export class WorkerReplicas {
     }
     if (!this.inIndexOrder) {
       indices.set(taken, sent);
-      return { indices: indices.sort(), residual };
+      return { indices: ascending(indices), residual };
     }
     // Both runs are in coordinate order: merge from the back.
     let head = sent - 1;
@@ -431,4 +430,12 @@ export class WorkerReplicas {
     this.magnitudes = new Float32Array(length);
     this.magnitudeBits = new Uint32Array(this.magnitudes.buffer);
   }
+}
+
+/** The indices sorted in place, after a linear check (one version's changes come sorted). */
+function ascending(indices: Uint32Array): Uint32Array {
+  for (let j = 1; j < indices.length; j++) {
+    if ((indices[j] ?? 0) < (indices[j - 1] ?? 0)) return indices.sort();
+  }
+  return indices;
 }
