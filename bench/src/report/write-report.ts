@@ -472,7 +472,10 @@ function ingestSection(r: IngestResult | undefined): string[] {
       'coordinator (real run engine, validation, apply, weights patch in each ack)',
       r.coordinator,
     ),
-    row('coordinator, distinct index set per client (acks carry dense weights)', r.distinctIndices),
+    row(
+      'coordinator, distinct index set per client (acks carry top-B patches of a spread difference)',
+      r.distinctIndices,
+    ),
     row('bare socket.io server, receive only', r.bare),
     ...(r.bareWithPatch
       ? [row('bare socket.io server, acks carrying a patch-sized payload', r.bareWithPatch)]
@@ -493,7 +496,7 @@ function ingestSection(r: IngestResult | undefined): string[] {
     '',
     table(['server', 'updates/s', 'server RSS', 'memory per connected worker'], rows),
     '',
-    `The run engine alone (no sockets, same model and payload, 64 workers, updates based 64 versions back, after a JIT warm-up): ${r.engineCost.submitMs.toFixed(2)} ms per \`submit\` and ${r.engineCost.patchMs.toFixed(2)} ms to list the ack's patch coordinates, i.e. at most ${(1000 / engineMs).toFixed(0)} updates/s from the engine itself on this machine.`,
+    `The run engine alone (no sockets, same model and payload, 64 workers, updates based 64 versions back, after a JIT warm-up): ${r.engineCost.submitMs.toFixed(2)} ms per \`submit\` and ${r.engineCost.patchMs.toFixed(2)} ms to list the ack's patch coordinates, i.e. at most ${(1000 / engineMs).toFixed(0)} updates/s from the engine itself on this machine.${r.engineCostDistinct ? ` With a distinct index set per worker: ${r.engineCostDistinct.submitMs.toFixed(2)} ms per \`submit\` and ${r.engineCostDistinct.patchMs.toFixed(2)} ms per ack patch (at most ${(1000 / (r.engineCostDistinct.submitMs + r.engineCostDistinct.patchMs)).toFixed(0)} updates/s); the distinct-indices row reaches ${pct(r.distinctIndices.updatesPerSecond / r.bare.updatesPerSecond, 0)} of the receive-only server.` : ''}`,
     '',
     ...budget,
     `Ratio coordinator / bare (receive only): **${pct(r.ratio, 0)}**${r.ratioToBareWithPatch === undefined ? '' : `; coordinator / bare answering with a patch-sized payload: **${pct(r.ratioToBareWithPatch, 0)}**`}. Target: at least 1,000 updates/s and at least 50% of the receive-only server: ${r.coordinator.updatesPerSecond >= 1000 && r.ratio >= 0.5 ? 'met' : 'not met'}.`,
