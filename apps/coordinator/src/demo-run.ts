@@ -10,8 +10,9 @@ if (FASTEST === undefined) throw new Error('the protocol has no `fastest` preset
  * in rounds: each worker takes 50 Adam steps (batch 64, rate 5e-3) from the
  * round's model, sends the change of its weights as 3% top-k with error
  * feedback in f16, and the coordinator applies the mean of the round's
- * changes with server SGD at rate 2 (with two workers, their sum). The full
- * test set is evaluated after every round.
+ * changes with server SGD at rate 2 (with two workers, their sum) and sends
+ * each worker the round's change exactly. The full test set is evaluated
+ * after every round.
  *
  * Built from the preset, not copied, so the demo run and the dashboard's
  * `fastest` recipe cannot drift apart. Chosen by measurement with

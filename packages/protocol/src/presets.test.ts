@@ -47,10 +47,11 @@ describe('RUN_PRESETS', () => {
     });
     expect(fastest.training.workerOptimizer).toMatchObject({ kind: 'adam', learningRate: 0.005 });
     expect(fastest.training.serverOptimizer).toEqual({ kind: 'sgd', learningRate: 2 });
-    expect(fastest.compression).toMatchObject({
+    expect(fastest.compression).toEqual({
       density: 0.03,
       errorFeedback: true,
       valueFormat: 'f16',
+      downstreamDensity: 0.1,
     });
     const sparse = RunConfigSchema.parse({ name: 'x', ...preset('sparse-async').config });
     expect(sparse.schedule.kind).toBe('async');

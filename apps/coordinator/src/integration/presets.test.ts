@@ -92,7 +92,12 @@ describe('run presets over HTTP', () => {
     expect(config.dataset.shards).toBe(2);
     expect(config.training.workerOptimizer).toMatchObject({ kind: 'adam', learningRate: 0.005 });
     expect(config.training.serverOptimizer).toEqual({ kind: 'sgd', learningRate: 2 });
-    expect(config.compression).toEqual({ density: 0.03, errorFeedback: true, valueFormat: 'f16' });
+    expect(config.compression).toEqual({
+      density: 0.03,
+      errorFeedback: true,
+      valueFormat: 'f16',
+      downstreamDensity: 0.1,
+    });
     expect(config.evaluation.everyVersions).toBe(1);
   });
 
@@ -142,7 +147,12 @@ describe('DEMO_RUN', () => {
         workerOptimizer: { kind: 'adam', learningRate: 0.005 },
         serverOptimizer: { kind: 'sgd', learningRate: 2 },
       },
-      compression: { density: 0.03, errorFeedback: true, valueFormat: 'f16' },
+      compression: {
+        density: 0.03,
+        errorFeedback: true,
+        valueFormat: 'f16',
+        downstreamDensity: 0.1,
+      },
       schedule: { kind: 'local-sgd', period: { rule: 'fixed', steps: 50 } },
       evaluation: { everyVersions: 1 },
       stop: { targetAccuracy: 0.97, maxSeconds: 3600 },

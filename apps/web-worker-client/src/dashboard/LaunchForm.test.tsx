@@ -90,7 +90,12 @@ describe('LaunchForm', () => {
       dataset: { name: 'mnist', shards: 2 },
       model: { kind: 'mlp', hiddenUnits: [128] },
       training: { batchSize: 64, workerOptimizer: { kind: 'adam', learningRate: 0.005 } },
-      compression: { density: 0.03, errorFeedback: true, valueFormat: 'f16' },
+      compression: {
+        density: 0.03,
+        errorFeedback: true,
+        valueFormat: 'f16',
+        downstreamDensity: 0.1,
+      },
       schedule: { kind: 'local-sgd', period: { rule: 'fixed', steps: 50 } },
       stop: { targetAccuracy: 0.97, maxSeconds: 3600 },
     });
