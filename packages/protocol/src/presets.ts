@@ -26,6 +26,7 @@ export interface RunPreset {
   readonly config: RunPresetConfig;
 }
 
+/** The presets' names, in the order the form shows them. */
 export const RUN_PRESET_NAMES = [
   'fastest',
   'smooth-switch',
@@ -33,7 +34,9 @@ export const RUN_PRESET_NAMES = [
   'sparse-async',
   'robust',
 ] as const;
+/** A preset's name as `GET /api/presets` lists it. */
 export const RunPresetNameSchema = z.enum(RUN_PRESET_NAMES);
+/** One of {@link RUN_PRESET_NAMES}. */
 export type RunPresetName = z.output<typeof RunPresetNameSchema>;
 
 /** Stop rule of the presets that were not measured to a target: 97% or an hour. */
