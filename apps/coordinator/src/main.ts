@@ -133,7 +133,8 @@ function workerLimitsFromEnv(env: NodeJS.ProcessEnv): Partial<WorkerLimits> {
   }
   const trust = env.TRUST_PROXY;
   if (trust !== undefined && trust !== '') {
-    if (trust !== '0' && trust !== '1') throw new Error(`TRUST_PROXY must be 0 or 1, got "${trust}"`);
+    if (trust !== '0' && trust !== '1')
+      throw new Error(`TRUST_PROXY must be 0 or 1, got "${trust}"`);
     limits.trustProxy = trust === '1';
   }
   return limits as Partial<WorkerLimits>;

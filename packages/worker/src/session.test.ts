@@ -352,7 +352,12 @@ describe('WorkerSession answers and faults', () => {
     const { session } = startSession(coordinator.url);
     await until(() => seqs(coordinator).includes(1), 'seq 1');
     const pull = coordinator.pulls[1];
-    expect(pull.message).toEqual({ type: 'pull', runId: 'run-1', haveVersion: 0 });
+    expect(pull.message).toEqual({
+      type: 'pull',
+      runId: 'run-1',
+      haveVersion: 0,
+      haveEpoch: 'fake-epoch',
+    });
     expect(noticeAt).toBeGreaterThan(0);
     expect(pull.at).toBeGreaterThanOrEqual(noticeAt);
     expect(coordinator.updates[1].message.baseVersion).toBe(1);
@@ -369,7 +374,12 @@ describe('WorkerSession answers and faults', () => {
     const { session } = startSession(coordinator.url);
     await until(() => seqs(coordinator).includes(2), 'seq 2');
     expect(seqs(coordinator)).toEqual([0, 1, 2]);
-    expect(coordinator.pulls[1].message).toEqual({ type: 'pull', runId: 'run-1', haveVersion: 0 });
+    expect(coordinator.pulls[1].message).toEqual({
+      type: 'pull',
+      runId: 'run-1',
+      haveVersion: 0,
+      haveEpoch: 'fake-epoch',
+    });
     expect(coordinator.updates[1].message.baseVersion).toBe(0);
     expect(coordinator.updates[2].message.baseVersion).toBe(1);
     expect(session.status.updatesRejected).toEqual({ stale: 1 });

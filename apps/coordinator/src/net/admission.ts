@@ -102,7 +102,9 @@ export class Admission {
   connect(address: string): Refusal | undefined {
     const { limits } = this;
     if (this.open >= limits.connectionsTotal) {
-      return refusal(`the coordinator holds ${this.open} worker connections, its limit: retry later`);
+      return refusal(
+        `the coordinator holds ${this.open} worker connections, its limit: retry later`,
+      );
     }
     const state = this.state(address);
     if (state.open >= limits.connectionsPerAddress) {

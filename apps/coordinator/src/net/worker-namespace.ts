@@ -256,8 +256,7 @@ export function attachWorkerNamespace(
         return;
       }
       const resumed =
-        hello.resume !== undefined &&
-        identities.verify(hello.resume.workerId, hello.resume.secret);
+        hello.resume !== undefined && identities.verify(hello.resume.workerId, hello.resume.secret);
       if (!resumed) {
         // A new identity costs a token of the address's bucket and of the global one.
         const refused = admission.newIdentity(connection.address);
