@@ -59,7 +59,7 @@ class EngineWorker {
     const socket = await connectRawWorker(url);
     const welcome = await hello(socket);
     if (!welcome.assignment) throw new Error('no run');
-    const assignment = welcome.assignment as Assignment;
+    const assignment = welcome.assignment;
     const info = DATASET_INFO[assignment.dataset.name];
     const shard = new Uint8Array(
       await (await fetch(new URL(assignment.dataset.shardUrl, url))).arrayBuffer(),
@@ -115,7 +115,7 @@ class EngineWorker {
       applyWeightsMessage(this.engine, {
         ...ack.weights,
         payload: new Uint8Array(ack.weights.payload),
-      } as Weights);
+      });
     }
   }
 
