@@ -394,7 +394,12 @@ export function attachWorkerNamespace(
       // it was sent would escape staleness damping; a claimed compute time would set the
       // round deadlines of everyone.
       const record = sent.get(sentKey(run, workerId));
-      const baseVersion = Math.min(update.baseVersion, record?.version ?? 0);
+      // A base beyond the current version stays as claimed: the schedule refuses it as
+      // future-version, which tells a worker of the previous history to pull dense.
+      const baseVersion =
+        update.baseVersion > run.engine.version
+          ? update.baseVersion
+          : Math.min(update.baseVersion, record?.version ?? 0);
       const observedMs = Math.max(0, now() - (record?.at ?? connection.joinedAt));
       const verdict = manager.submit(
         run,
