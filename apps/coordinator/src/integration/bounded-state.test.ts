@@ -155,5 +155,5 @@ describe('state kept per identity is bounded', () => {
       clock + 1,
     );
     expect(replay.verdict).toEqual({ status: 'rejected', reason: 'duplicate' });
-  }, 1_200_000);
+  }, 3_000_000);
 });
