@@ -23,7 +23,7 @@ import { Store } from '../store/store.js';
 
 /**
  * 30,000 here (seven times the engine's bound, six times the secrets kept: about a minute on
- * a loaded machine); `VTRAIN_IDENTITIES=1000000` runs the million (docs/benchmarks.md).
+ * a loaded machine); `VTRAIN_IDENTITIES=1000000` runs the million.
  */
 const IDENTITIES = Number(process.env.VTRAIN_IDENTITIES ?? 30_000);
 /**
