@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEMO_RUN } from './demo-run.js';
 import { parseOriginList } from './http/origin-policy.js';
+import type { WorkerLimits } from './net/admission.js';
+import type { IdentityRetention } from './net/worker-identities.js';
 import { startCoordinator } from './server.js';
 
 const HELP = `Usage: pnpm start [-- --workers N]
@@ -17,6 +19,17 @@ Starts the coordinator. Environment:
   WEB_ROOT           built web client to serve (default apps/web-worker-client/dist)
   ORIGINS            comma-separated web origins besides this one allowed to use the
                      API and socket.io (default none: same-origin only)
+  TRUST_PROXY        1: take worker addresses from the last X-Forwarded-For entry
+                     (only behind a proxy that sets it; default 0)
+  WORKER_CONNECTIONS_PER_ADDRESS, WORKER_CONNECTIONS_TOTAL,
+  WORKER_CONNECT_BURST_PER_ADDRESS, WORKER_CONNECTS_PER_SECOND_PER_ADDRESS,
+  WORKER_IDENTITY_BURST_PER_ADDRESS, WORKER_IDENTITIES_PER_SECOND_PER_ADDRESS,
+  WORKER_IDENTITY_BURST_TOTAL, WORKER_IDENTITIES_PER_SECOND_TOTAL,
+  WORKER_PULL_BURST, WORKER_PULLS_PER_SECOND, WEIGHTS_BYTES_OUT_PER_SECOND
+                     what a worker connection costs (docs/api.md#limits)
+  IDENTITY_TTL_HOURS, IDENTITIES_KEPT
+                     how long (default 168) and how many (default 100000) worker
+                     identities are kept
 Options:
   --workers N        also start N local headless workers
   --no-demo          do not create the demo run on first start`;
@@ -55,6 +68,8 @@ async function main(): Promise<void> {
     ...(process.env.HOST ? { host: process.env.HOST } : {}),
     ...(token ? { token } : {}),
     allowedOrigins: parseOriginList(process.env.ORIGINS),
+    workerLimits: workerLimitsFromEnv(process.env),
+    identityRetention: identityRetentionFromEnv(process.env),
     // Created before the coordinator listens: a script that sees /api/health answer sees the run.
     ...(values['no-demo'] ? {} : { initialRun: DEMO_RUN }),
   });
@@ -83,6 +98,55 @@ vtrain coordinator listening on ${coordinator.url}
   process.on('SIGTERM', () => {
     shutdown('SIGTERM');
   });
+}
+
+/** A non-negative number from the environment, or undefined when unset. */
+function envNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+  }
+  return value;
+}
+
+/** The worker limits set in the environment (the rest keep their defaults). */
+function workerLimitsFromEnv(env: NodeJS.ProcessEnv): Partial<WorkerLimits> {
+  const names: Record<Exclude<keyof WorkerLimits, 'trustProxy'>, string> = {
+    connectionsPerAddress: 'WORKER_CONNECTIONS_PER_ADDRESS',
+    connectionsTotal: 'WORKER_CONNECTIONS_TOTAL',
+    connectBurstPerAddress: 'WORKER_CONNECT_BURST_PER_ADDRESS',
+    connectsPerSecondPerAddress: 'WORKER_CONNECTS_PER_SECOND_PER_ADDRESS',
+    identityBurstPerAddress: 'WORKER_IDENTITY_BURST_PER_ADDRESS',
+    identitiesPerSecondPerAddress: 'WORKER_IDENTITIES_PER_SECOND_PER_ADDRESS',
+    identityBurstTotal: 'WORKER_IDENTITY_BURST_TOTAL',
+    identitiesPerSecondTotal: 'WORKER_IDENTITIES_PER_SECOND_TOTAL',
+    pullBurst: 'WORKER_PULL_BURST',
+    pullsPerSecond: 'WORKER_PULLS_PER_SECOND',
+    bytesOutPerSecond: 'WEIGHTS_BYTES_OUT_PER_SECOND',
+  };
+  const limits: Partial<Record<keyof WorkerLimits, number | boolean>> = {};
+  for (const [key, name] of Object.entries(names)) {
+    const value = envNumber(env, name);
+    if (value !== undefined) limits[key as keyof WorkerLimits] = value;
+  }
+  const trust = env.TRUST_PROXY;
+  if (trust !== undefined && trust !== '') {
+    if (trust !== '0' && trust !== '1')
+      throw new Error(`TRUST_PROXY must be 0 or 1, got "${trust}"`);
+    limits.trustProxy = trust === '1';
+  }
+  return limits as Partial<WorkerLimits>;
+}
+
+function identityRetentionFromEnv(env: NodeJS.ProcessEnv): Partial<IdentityRetention> {
+  const hours = envNumber(env, 'IDENTITY_TTL_HOURS');
+  const kept = envNumber(env, 'IDENTITIES_KEPT');
+  return {
+    ...(hours === undefined ? {} : { ttlMs: hours * 3600 * 1000 }),
+    ...(kept === undefined ? {} : { keepAtMost: Math.floor(kept) }),
+  };
 }
 
 /** Local headless workers: the worker CLI of @vtrain/worker, in its own process tree. */

@@ -21,7 +21,13 @@ import {
   notifyWaitingWorkers,
   runRoom,
 } from './net/worker-namespace.js';
-import { WorkerIdentities } from './net/worker-identities.js';
+import { DEFAULT_WORKER_LIMITS, type WorkerLimits } from './net/admission.js';
+import type { WeightsReplies } from './net/weights-message.js';
+import {
+  DEFAULT_IDENTITY_RETENTION,
+  WorkerIdentities,
+  type IdentityRetention,
+} from './net/worker-identities.js';
 import { RunManager, type RunListener } from './runs/run-manager.js';
 import { DatasetCache } from './runs/run-setup.js';
 import { CheckpointStore } from './store/checkpoints.js';
@@ -52,6 +58,13 @@ export interface CoordinatorOptions {
    * created before the coordinator listens: the first answer of `/api/health` means it exists.
    */
   readonly initialRun?: RunConfigInput;
+  /**
+   * Limits on worker connections, new identities, pulls and bytes sent (`WORKER_LIMITS_*`,
+   * `TRUST_PROXY`); unset fields keep {@link DEFAULT_WORKER_LIMITS}.
+   */
+  readonly workerLimits?: Partial<WorkerLimits>;
+  /** How long and how many worker identities are kept (`IDENTITY_TTL_HOURS`, `IDENTITIES_KEPT`). */
+  readonly identityRetention?: Partial<IdentityRetention>;
 }
 
 export interface Coordinator {
@@ -63,6 +76,8 @@ export interface Coordinator {
   readonly maxMessageBytes: number;
   /** The id of `initialRun` when this start created it. */
   readonly initialRunId: string | undefined;
+  /** The weights replies of this process: its restart epoch and its dense encodings. */
+  readonly weightsReplies: WeightsReplies;
   close(): Promise<void>;
 }
 
@@ -126,11 +141,19 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       callback(null, originAllowed(request.headers.origin, request.headers.host));
     },
   });
-  const { namespace: workers, stopSweep } = attachWorkerNamespace(
-    io,
-    manager,
-    new WorkerIdentities(store),
-  );
+  const identities = new WorkerIdentities(store, {
+    ...DEFAULT_IDENTITY_RETENTION,
+    ...options.identityRetention,
+  });
+  const {
+    namespace: workers,
+    stopSweep,
+    replies: weightsReplies,
+  } = attachWorkerNamespace(io, manager, identities, {
+    limits: { ...DEFAULT_WORKER_LIMITS, ...options.workerLimits },
+    // A new history starts with every process: versions of the last one mean other weights.
+    epoch: randomBytes(8).toString('hex'),
+  });
   const dashboards = attachDashboardNamespace(io, manager, token);
   notices.listener = {
     version: (runId, version) => {
@@ -174,6 +197,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     manager,
     maxMessageBytes,
     initialRunId,
+    weightsReplies,
     async close() {
       ready = false;
       await manager.close();

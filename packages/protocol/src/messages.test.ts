@@ -87,12 +87,32 @@ describe('worker messages', () => {
   });
 
   it('requires fromVersion exactly for sparse patches', () => {
-    const base = { type: 'weights', runId: 'r', version: 5, payload: new Uint8Array(1) };
+    const base = {
+      type: 'weights',
+      runId: 'r',
+      version: 5,
+      epoch: 'e1',
+      payload: new Uint8Array(1),
+    };
     expect(WeightsSchema.safeParse({ ...base, encoding: 'dense' }).success).toBe(true);
     expect(WeightsSchema.safeParse({ ...base, encoding: 'sparse-patch' }).success).toBe(false);
     expect(
       WeightsSchema.safeParse({ ...base, encoding: 'sparse-patch', fromVersion: 4 }).success,
     ).toBe(true);
+  });
+
+  it('requires the restart epoch on every weights message', () => {
+    const noEpoch = { type: 'weights', runId: 'r', version: 5, payload: new Uint8Array(1) };
+    expect(WeightsSchema.safeParse({ ...noEpoch, encoding: 'dense' }).success).toBe(false);
+    expect(
+      WeightsSchema.safeParse({ ...noEpoch, encoding: 'sparse-patch', fromVersion: 4 }).success,
+    ).toBe(false);
+    expect(WeightsSchema.safeParse({ ...noEpoch, epoch: '', encoding: 'dense' }).success).toBe(
+      false,
+    );
+    expect(
+      WeightsSchema.safeParse({ ...noEpoch, epoch: 'x'.repeat(65), encoding: 'dense' }).success,
+    ).toBe(false);
   });
 });
 

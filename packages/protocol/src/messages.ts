@@ -14,6 +14,15 @@ export const BackendSchema = z.enum(BACKENDS);
 export type Backend = z.output<typeof BackendSchema>;
 
 const id = () => z.string().min(1).max(64);
+/**
+ * The coordinator's restart epoch: a new value every time the coordinator
+ * process starts (and so every time a run is re-opened from its checkpoint).
+ * Versions count applied updates within one history; after a crash the run
+ * resumes at its last checkpoint and the same version numbers are reached
+ * again by different weights, so a version means something only together with
+ * its epoch.
+ */
+const epoch = () => z.string().min(1).max(64);
 const version = () => z.int().min(0);
 const shortText = (max: number) => z.string().max(max);
 
@@ -99,6 +108,8 @@ export const WelcomeSchema = z.strictObject({
   workerId: id(),
   /** Present it in `hello.resume` on reconnect. */
   secret: shortText(128),
+  /** The coordinator's restart epoch (see the weights message): every weights reply carries it. */
+  epoch: epoch(),
   assignment: AssignmentSchema.optional(),
 });
 export type Welcome = z.output<typeof WelcomeSchema>;
@@ -131,6 +142,13 @@ export const PullRequestSchema = z.strictObject({
   type: z.literal('pull'),
   runId: id(),
   haveVersion: version().optional(),
+  /**
+   * The epoch of the weights the worker holds (the `epoch` of the weights
+   * message it got them from); absent for version 0 built from the seed, which
+   * is the same in every epoch. A `haveVersion` of another epoch is answered
+   * with the dense weights.
+   */
+  haveEpoch: epoch().optional(),
 });
 export type PullRequest = z.output<typeof PullRequestSchema>;
 
@@ -148,12 +166,18 @@ export type PullRequest = z.output<typeof PullRequestSchema>;
  * side). A worker's copy labelled `version` is therefore close to, not always
  * equal to, the global model at `version`; dense weights (a `pull` without
  * `haveVersion`) make it equal.
+ *
+ * `epoch`: the coordinator's restart epoch. A worker applies a patch only on
+ * weights of the same epoch (or on version 0 built from the seed); a patch of
+ * another epoch was computed against another history, even at the same version
+ * numbers, and the worker pulls the dense weights instead.
  */
 export const WeightsSchema = z.discriminatedUnion('encoding', [
   z.strictObject({
     type: z.literal('weights'),
     runId: id(),
     version: version(),
+    epoch: epoch(),
     encoding: z.literal('dense'),
     payload: BytesSchema,
   }),
@@ -161,6 +185,7 @@ export const WeightsSchema = z.discriminatedUnion('encoding', [
     type: z.literal('weights'),
     runId: id(),
     version: version(),
+    epoch: epoch(),
     encoding: z.literal('sparse-patch'),
     fromVersion: version(),
     payload: BytesSchema,

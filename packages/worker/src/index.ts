@@ -31,7 +31,9 @@ export type { BackoffPolicy, DutyCycleErrorCode } from './timing.js';
 export {
   applyWeightsMessage,
   flatWeightsFromDense,
+  WeightsEpochError,
   WeightsLayoutError,
+  weightsEpoch,
 } from './weights-message.js';
 export type { WeightsLayoutErrorCode } from './weights-message.js';
 export { binaryBytes, estimatedMessageBytes } from './envelope.js';

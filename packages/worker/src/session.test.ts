@@ -165,6 +165,27 @@ describe('WorkerSession against a coordinator that follows the contract', () => 
     expect(session.status.bytesDown).toBeLessThan(coordinator.global.length * 4);
   });
 
+  it('never applies a patch of another restart epoch: it pulls the dense weights instead', async () => {
+    const coordinator = await coordinatorFor(testAssignment());
+    const { session, logs } = startSession(coordinator.url);
+    await until(() => coordinator.version >= 2, 'two versions');
+    // The coordinator "restarted": same version numbers, another history.
+    const pullsBefore = coordinator.pulls.length;
+    coordinator.epoch = 'epoch-2';
+    await until(
+      () => coordinator.pulls.slice(pullsBefore).some((p) => p.message.haveVersion === undefined),
+      'a dense pull',
+    );
+    const versionAtDense = coordinator.version;
+    await until(() => coordinator.version >= versionAtDense + 2, 'training on');
+    await session.stop();
+    expect(coordinator.protocolErrors).toEqual([]);
+    expect(logs.some((line) => line.includes('epoch-mismatch'))).toBe(true);
+    // Pulls after the dense one name the new epoch.
+    const later = coordinator.pulls.slice(pullsBefore).filter((p) => p.message.haveVersion);
+    for (const pull of later) expect(pull.message.haveEpoch).toBe('epoch-2');
+  });
+
   it('stops with state "error" on a protocol-version refusal', async () => {
     const coordinator = await coordinatorFor(testAssignment());
     coordinator.onHello = () => ({
@@ -247,6 +268,7 @@ describe('WorkerSession answers and faults', () => {
       type: 'pull',
       runId: 'run-1',
       haveVersion: 1,
+      haveEpoch: 'fake-epoch',
     });
     expect(pushes[3].baseVersion).toBe(2);
     expect(session.status.updatesRejected).toEqual({ duplicate: 1 });
@@ -266,6 +288,7 @@ describe('WorkerSession answers and faults', () => {
         protocolVersion: PROTOCOL_VERSION,
         workerId,
         secret: `secret-${workerId}`,
+        epoch: coordinator.epoch,
         assignment,
       };
     };
@@ -288,6 +311,7 @@ describe('WorkerSession answers and faults', () => {
       type: 'pull',
       runId: 'run-1',
       haveVersion: 1,
+      haveEpoch: 'fake-epoch',
     });
     expect(coordinator.updates[2].message.baseVersion).toBe(2);
     expect(logs).toContain('info: the coordinator did not resume w1; now w9');
@@ -328,7 +352,12 @@ describe('WorkerSession answers and faults', () => {
     const { session } = startSession(coordinator.url);
     await until(() => seqs(coordinator).includes(1), 'seq 1');
     const pull = coordinator.pulls[1];
-    expect(pull.message).toEqual({ type: 'pull', runId: 'run-1', haveVersion: 0 });
+    expect(pull.message).toEqual({
+      type: 'pull',
+      runId: 'run-1',
+      haveVersion: 0,
+      haveEpoch: 'fake-epoch',
+    });
     expect(noticeAt).toBeGreaterThan(0);
     expect(pull.at).toBeGreaterThanOrEqual(noticeAt);
     expect(coordinator.updates[1].message.baseVersion).toBe(1);
@@ -345,7 +374,12 @@ describe('WorkerSession answers and faults', () => {
     const { session } = startSession(coordinator.url);
     await until(() => seqs(coordinator).includes(2), 'seq 2');
     expect(seqs(coordinator)).toEqual([0, 1, 2]);
-    expect(coordinator.pulls[1].message).toEqual({ type: 'pull', runId: 'run-1', haveVersion: 0 });
+    expect(coordinator.pulls[1].message).toEqual({
+      type: 'pull',
+      runId: 'run-1',
+      haveVersion: 0,
+      haveEpoch: 'fake-epoch',
+    });
     expect(coordinator.updates[1].message.baseVersion).toBe(0);
     expect(coordinator.updates[2].message.baseVersion).toBe(1);
     expect(session.status.updatesRejected).toEqual({ stale: 1 });

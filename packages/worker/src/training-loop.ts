@@ -21,7 +21,7 @@ import {
   type UpdatePipeline,
 } from './update-pipeline.js';
 import type { Wakeup } from './wakeup.js';
-import { applyWeightsMessage } from './weights-message.js';
+import { applyWeightsMessage, weightsEpoch } from './weights-message.js';
 
 /** A run the session loaded: its assignment and the engine training it. */
 export interface LoadedRun {
@@ -301,10 +301,13 @@ export class TrainingLoop {
     let have = haveVersion;
     for (let attempt = 0; ; attempt++) {
       host.throwIfInterrupted(runId);
+      // The epoch says which history `have` belongs to: another one's is answered dense.
+      const epoch = have === undefined ? undefined : weightsEpoch(run.engine);
       const request = {
         type: 'pull' as const,
         runId,
         ...(have === undefined ? {} : { haveVersion: have }),
+        ...(epoch === undefined ? {} : { haveEpoch: epoch }),
       };
       const raw = await host.connection.request('pull', request, (socket) =>
         socket.timeout(host.timing.requestTimeoutMs).emitWithAck('pull', request),

@@ -7,6 +7,43 @@ import {
 } from '@vtrain/protocol';
 import type { TrainingEngine } from './engine.js';
 
+/**
+ * Thrown when a sparse patch comes from another restart epoch than the weights
+ * the worker holds: it was computed against another history (the coordinator
+ * restarted from a checkpoint and reached the same version numbers with other
+ * weights), so applying it would train on weights the coordinator never had.
+ * Pull the dense weights instead.
+ */
+export class WeightsEpochError extends Error {
+  override readonly name = 'WeightsEpochError';
+  readonly code = 'epoch-mismatch';
+
+  /**
+   * @param held - the epoch of the worker's weights (undefined: none known).
+   * @param patch - the patch's epoch.
+   */
+  constructor(held: string | undefined, patch: string) {
+    super(`epoch-mismatch: a patch of epoch ${patch} on weights of epoch ${held ?? '(unknown)'}`);
+  }
+}
+
+/**
+ * The restart epoch of each engine's weights: set by dense weights, kept by the
+ * patches applied on them. Absent for version 0 built from the seed (the same in
+ * every epoch) and before any weights arrived.
+ */
+const epochs = new WeakMap<TrainingEngine, string>();
+
+/** The epoch of the weights `engine` holds (see {@link WeightsEpochError}), for a pull's `haveEpoch`. */
+export function weightsEpoch(engine: TrainingEngine): string | undefined {
+  return epochs.get(engine);
+}
+
+/** Marks the engine's weights as version 0 built from the seed: patches of any epoch apply. */
+export function forgetWeightsEpoch(engine: TrainingEngine): void {
+  epochs.delete(engine);
+}
+
 /** Reasons a {@link WeightsLayoutError} is thrown. */
 export type WeightsLayoutErrorCode = 'tensor-count' | 'name-mismatch' | 'shape-mismatch';
 
@@ -76,10 +113,11 @@ export function flatWeightsFromDense(
  * Brings the engine to the weights of a `Weights` message: dense weights are
  * decoded, checked against the engine's layout and adopted whole; a sparse patch
  * (NEW values of the coordinates changed since `fromVersion`) is decoded with
- * P as its exact length and applied on top of the engine's copy.
+ * P as its exact length and applied on top of the engine's copy, only when the
+ * copy is of the patch's restart epoch (or is version 0 built from the seed).
  *
  * @throws CodecError for malformed bytes, {@link WeightsLayoutError} for weights of
- *   another model, EngineError (`version-mismatch` when the patch starts at another
+ *   another model, {@link WeightsEpochError} for a patch of another epoch, EngineError (`version-mismatch` when the patch starts at another
  *   version than the engine's: pull dense instead).
  */
 export function applyWeightsMessage(engine: TrainingEngine, weights: Weights): void {
@@ -90,12 +128,17 @@ export function applyWeightsMessage(engine: TrainingEngine, weights: Weights): v
       maxElements: parameterCount,
     });
     engine.setWeights(flatWeightsFromDense(decoded, engine.layout), weights.version);
+    epochs.set(engine, weights.epoch);
     return;
   }
+  const held = epochs.get(engine);
+  const fromSeed = held === undefined && weights.fromVersion === 0 && engine.version === 0;
+  if (!fromSeed && held !== weights.epoch) throw new WeightsEpochError(held, weights.epoch);
   const patch = decodeSparseUpdate(weights.payload, {
     maxLength: parameterCount,
     maxCount: parameterCount,
     expectedLength: parameterCount,
   });
   engine.applyPatch(patch, weights.fromVersion, weights.version);
+  epochs.set(engine, weights.epoch);
 }

@@ -5,7 +5,7 @@ import {
   type Assignment,
   type UpdatePush,
 } from '@vtrain/protocol';
-import { TrainingEngine, applyWeightsMessage } from '@vtrain/worker';
+import { TrainingEngine, applyWeightsMessage, weightsEpoch } from '@vtrain/worker';
 import { mulberry32 } from '@vtrain/optimizer';
 import { HELLO, connectRawWorker, type RawSocket } from './raw-worker.js';
 
@@ -154,6 +154,7 @@ export async function startSimWorker(
       type: 'pull',
       runId: assignment.runId,
       ...(engine.version === undefined ? {} : { haveVersion: engine.version }),
+      ...(weightsEpoch(engine) === undefined ? {} : { haveEpoch: weightsEpoch(engine) }),
     });
     if (weights.type === 'error' && weights.code === 'rate-limited' && !stopped) {
       await new Promise((resolve) => setTimeout(resolve, 1000));

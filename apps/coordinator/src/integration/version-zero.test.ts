@@ -113,9 +113,28 @@ describe('version 0 built by the worker', () => {
       socket = await connectRawWorker(coordinator.url);
       const again = await hello(socket, welcome);
       expect(again.workerId).toBe(welcome.workerId);
-      const resumed = await socket.emitWithAck('pull', { type: 'pull', runId: id, haveVersion: 1 });
+      expect(again.epoch).toBe(welcome.epoch);
+      const resumed = await socket.emitWithAck('pull', {
+        type: 'pull',
+        runId: id,
+        haveVersion: 1,
+        haveEpoch: welcome.epoch,
+      });
       if (resumed.type !== 'weights') throw new Error(resumed.message);
       expect(resumed).toMatchObject({ encoding: 'sparse-patch', fromVersion: 1, version: 1 });
+      expect(resumed.epoch).toBe(welcome.epoch);
+
+      // Version 1 of another epoch (or of none named) is other weights: the dense model.
+      for (const haveEpoch of ['another-epoch', undefined]) {
+        const other = await socket.emitWithAck('pull', {
+          type: 'pull',
+          runId: id,
+          haveVersion: 1,
+          ...(haveEpoch === undefined ? {} : { haveEpoch }),
+        });
+        if (other.type !== 'weights') throw new Error(other.message);
+        expect(other.encoding).toBe('dense');
+      }
 
       // Only a worker with nothing gets the dense weights.
       const dense = await socket.emitWithAck('pull', { type: 'pull', runId: id });

@@ -20,9 +20,10 @@ import type { SparseVector } from '@vtrain/optimizer';
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { LiveRun } from '../runs/live-run.js';
 import type { RunManager } from '../runs/run-manager.js';
+import { Admission, ByteBudget, DEFAULT_WORKER_LIMITS, type WorkerLimits } from './admission.js';
 import { RateLimiter } from './rate-limiter.js';
 import { queuedBytes } from './send-backlog.js';
-import { weightsMessage } from './weights-message.js';
+import { WeightsReplies } from './weights-message.js';
 import type { WorkerIdentities } from './worker-identities.js';
 
 type WorkerSocket = Socket<WorkerClientToServerEvents, WorkerServerToClientEvents>;
@@ -41,6 +42,10 @@ const MIN_QUEUED_BYTES = 16 * 2 ** 20;
 const QUEUED_MODELS = 3;
 /** How often connections that only receive (notices) are checked for a stalled reader. */
 const BACKLOG_SWEEP_MS = 5000;
+/** How often expired worker identities are dropped from the database. */
+const IDENTITY_SWEEP_MS = 10 * 60 * 1000;
+/** (run, worker) pairs whose last weights are remembered; the least recently sent go first. */
+const SENT_RECORDS_KEPT = 65_536;
 
 /** The events a worker may send; anything else is refused. */
 const WORKER_EVENTS: ReadonlySet<string> = new Set<keyof WorkerClientToServerEvents>([
@@ -67,6 +72,33 @@ interface Connection {
   workerId?: string;
   run?: LiveRun;
   readonly limiter: RateLimiter;
+  /** Pulls only: a pull may cost a dense model's bytes, so it has its own, tighter bucket. */
+  readonly pulls: RateLimiter;
+  /** The address admission counted this connection under (released on disconnect). */
+  readonly address: string;
+  /** When the connection joined its run: the start of its first observed round trip. */
+  joinedAt: number;
+}
+
+/**
+ * What the coordinator last sent a worker of a run: the version of the weights
+ * and when. An update's staleness and step time are taken from this, not from
+ * the worker's claims: a worker cannot hold weights newer than the coordinator
+ * sent it (version 0 excepted, which it builds itself), and the time from
+ * sending the weights to the update's arrival is a round trip the coordinator
+ * saw for itself.
+ */
+interface SentRecord {
+  readonly version: number;
+  readonly at: number;
+}
+
+/** Options of {@link attachWorkerNamespace}. */
+export interface WorkerNamespaceOptions {
+  readonly limits?: WorkerLimits;
+  /** This process's restart epoch, stamped on the welcome and every weights message. */
+  readonly epoch: string;
+  readonly now?: () => number;
 }
 
 function errorReply(
@@ -92,10 +124,36 @@ export function attachWorkerNamespace(
   io: Server,
   manager: RunManager,
   identities: WorkerIdentities,
-  now: () => number = Date.now,
-): { namespace: WorkerNamespace; stopSweep: () => void } {
+  options: WorkerNamespaceOptions,
+): {
+  namespace: WorkerNamespace;
+  stopSweep: () => void;
+  replies: WeightsReplies;
+  admission: Admission;
+} {
+  const now = options.now ?? Date.now;
+  const limits = options.limits ?? DEFAULT_WORKER_LIMITS;
   const namespace: WorkerNamespace = io.of(WORKER_NAMESPACE);
   const connections = new Map<WorkerSocket, Connection>();
+  const admission = new Admission(limits, now);
+  const replies = new WeightsReplies(options.epoch);
+  const budget = new ByteBudget(limits.bytesOutPerSecond, now());
+  const sent = new Map<string, SentRecord>();
+  const sentKey = (run: LiveRun, workerId: string): string => `${run.id}\n${workerId}`;
+  const recordSent = (run: LiveRun, workerId: string, version: number): void => {
+    const key = sentKey(run, workerId);
+    sent.delete(key); // re-inserted last: Map order is least recently sent first
+    sent.set(key, { version, at: now() });
+    if (sent.size > SENT_RECORDS_KEPT) {
+      const oldest = sent.keys().next();
+      if (oldest.done !== true) sent.delete(oldest.value);
+    }
+  };
+  /** Revokes the identities a run forgot the last seq of (see `RunEngine.takeForgotten`). */
+  const revokeForgotten = (run: LiveRun): void => {
+    const forgotten = run.engine.takeForgotten();
+    if (forgotten.length > 0) identities.revoke(forgotten);
+  };
   /** Cuts a connection whose peer stopped reading; true when it did. */
   const cutIfStalled = (socket: WorkerSocket, connection: Connection): boolean => {
     const model = (connection.run?.engine.parameterCount ?? 0) * 4;
@@ -107,8 +165,35 @@ export function attachWorkerNamespace(
     for (const [socket, connection] of connections) cutIfStalled(socket, connection);
   }, BACKLOG_SWEEP_MS);
   sweep.unref();
+  identities.sweep();
+  const identitySweep = setInterval(() => {
+    identities.sweep();
+  }, IDENTITY_SWEEP_MS);
+  identitySweep.unref();
+
+  // Admission: a connection costs a token of its address's bucket and a slot of its counts.
+  namespace.use((socket, next) => {
+    const { handshake } = socket;
+    const address = admission.addressOf(handshake.address, handshake.headers['x-forwarded-for']);
+    const refused = admission.connect(address);
+    if (refused) {
+      const error = new Error(refused.message) as Error & { data?: ErrorReply };
+      error.data = errorReply(refused.code, refused.message);
+      next(error);
+      return;
+    }
+    (socket.data as { address?: string }).address = address;
+    next();
+  });
+
   namespace.on('connection', (socket: WorkerSocket) => {
-    const connection: Connection = { limiter: new RateLimiter(RATE_BURST, RATE_PER_SECOND, now()) };
+    const at = now();
+    const connection: Connection = {
+      limiter: new RateLimiter(RATE_BURST, RATE_PER_SECOND, at),
+      pulls: new RateLimiter(limits.pullBurst, limits.pullsPerSecond, at),
+      address: (socket.data as { address?: string }).address ?? socket.handshake.address,
+      joinedAt: at,
+    };
     connections.set(socket, connection);
 
     /** Wraps a handler: a missing ack or a flood ends the connection, a throw becomes an error reply. */
@@ -170,21 +255,38 @@ export function attachWorkerNamespace(
         ack(errorReply('protocol-version', version.message));
         return;
       }
+      const resumed =
+        hello.resume !== undefined && identities.verify(hello.resume.workerId, hello.resume.secret);
+      if (!resumed) {
+        // A new identity costs a token of the address's bucket and of the global one.
+        const refused = admission.newIdentity(connection.address);
+        if (refused) {
+          ack(errorReply(refused.code, refused.message));
+          return;
+        }
+      }
       leaveRun(connection, socket, manager);
-      const identity =
-        hello.resume && identities.verify(hello.resume.workerId, hello.resume.secret)
-          ? hello.resume
-          : identities.issue();
+      const identity = resumed && hello.resume ? hello.resume : identities.issue();
       connection.workerId = identity.workerId;
+      const welcome = {
+        type: 'welcome' as const,
+        protocolVersion: PROTOCOL_VERSION,
+        ...identity,
+        epoch: replies.epoch,
+      };
       const run = manager.pickRun();
       if (!run) {
-        ack({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, ...identity });
+        ack(welcome);
         return;
       }
       const assignment = manager.join(run, identity.workerId, hello);
+      revokeForgotten(run);
       connection.run = run;
+      connection.joinedAt = now();
+      // Until the coordinator sends weights, all this worker can hold is version 0 (the seed's).
+      if (!sent.has(sentKey(run, identity.workerId))) recordSent(run, identity.workerId, 0);
       void socket.join(runRoom(run.id));
-      ack({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, ...identity, assignment });
+      ack({ ...welcome, assignment });
     });
 
     on('pull', (message, ack) => {
@@ -199,8 +301,29 @@ export function attachWorkerNamespace(
         ack(errorReply('no-active-run', 'this connection is not assigned to that run: say hello'));
         return;
       }
-      const weights = weightsMessage(run, workerId, parsed.value.haveVersion);
-      manager.countBytesOut(run, weights.payload.byteLength);
+      if (!connection.pulls.allow(now())) {
+        ack(errorReply('rate-limited', 'too many pulls on this connection: slow down'));
+        return;
+      }
+      const weights = replies.reply(
+        run,
+        workerId,
+        parsed.value.haveVersion,
+        parsed.value.haveEpoch,
+      );
+      const bytes = weights.payload.byteLength;
+      const spent = budget.take(bytes, now());
+      if (!spent.ok) {
+        ack(
+          errorReply(
+            'rate-limited',
+            `the coordinator's upload budget (${limits.bytesOutPerSecond} bytes/s) is spent: retry in ${spent.retryAfterMs} ms`,
+          ),
+        );
+        return;
+      }
+      manager.countBytesOut(run, bytes);
+      recordSent(run, workerId, weights.version);
       ack(weights);
     });
 
@@ -267,13 +390,24 @@ export function attachWorkerNamespace(
       sparse: SparseVector,
       ack: (reply: unknown) => void,
     ): void {
+      // The coordinator's own record, not the worker's claims: a base newer than the weights
+      // it was sent would escape staleness damping; a claimed compute time would set the
+      // round deadlines of everyone.
+      const record = sent.get(sentKey(run, workerId));
+      // A base beyond the current version stays as claimed: the schedule refuses it as
+      // future-version, which tells a worker of the previous history to pull dense.
+      const baseVersion =
+        update.baseVersion > run.engine.version
+          ? update.baseVersion
+          : Math.min(update.baseVersion, record?.version ?? 0);
+      const observedMs = Math.max(0, now() - (record?.at ?? connection.joinedAt));
       const verdict = manager.submit(
         run,
         {
           workerId,
           seq: update.seq,
-          baseVersion: update.baseVersion,
-          computeMs: update.computeMs,
+          baseVersion,
+          computeMs: observedMs,
           samples: update.samples,
           trainLoss: update.trainLoss,
           payloadBytes: update.payload.byteLength,
@@ -292,8 +426,11 @@ export function attachWorkerNamespace(
         staleness: verdict.status === 'applied' ? verdict.staleness : 0,
       };
       if (verdict.status === 'applied') {
-        const weights = weightsMessage(run, workerId, update.baseVersion);
+        // The patch starts where the worker says it is (the replica record checks that).
+        const weights = replies.reply(run, workerId, update.baseVersion, replies.epoch);
         manager.countBytesOut(run, weights.payload.byteLength);
+        budget.spend(weights.payload.byteLength);
+        recordSent(run, workerId, weights.version);
         reply.weights = weights;
       } else {
         void socket.join(waitingRoom(run.id));
@@ -303,23 +440,28 @@ export function attachWorkerNamespace(
 
     socket.on('disconnect', () => {
       connections.delete(socket);
+      admission.release(connection.address);
       leaveRun(connection, socket, manager);
     });
   });
   // engine.io's close emits no event to hang this on: the coordinator calls it when it closes.
   const stopSweep = (): void => {
     clearInterval(sweep);
+    clearInterval(identitySweep);
   };
-  return { namespace, stopSweep };
-}
 
-function leaveRun(connection: Connection, socket: WorkerSocket, manager: RunManager): void {
-  if (connection.run && connection.workerId !== undefined) {
-    manager.leave(connection.run, connection.workerId);
-    void socket.leave(runRoom(connection.run.id));
-    void socket.leave(waitingRoom(connection.run.id));
+  function leaveRun(connection: Connection, socket: WorkerSocket, manager: RunManager): void {
+    const run = connection.run;
+    if (run && connection.workerId !== undefined) {
+      manager.leave(run, connection.workerId);
+      revokeForgotten(run);
+      void socket.leave(runRoom(run.id));
+      void socket.leave(waitingRoom(run.id));
+    }
+    connection.run = undefined;
   }
-  connection.run = undefined;
+
+  return { namespace, stopSweep, replies, admission };
 }
 
 /** Drops every connection's membership in a run that ended (they will say hello again). */

@@ -70,6 +70,14 @@ const PATCH_HISTORY_VERSIONS = 256;
 const PATCH_BYTES_PER_ENTRY = 9;
 
 /**
+ * Departed workers whose last seq is remembered (for a replay-safe resume); the
+ * least recently departed are forgotten beyond this, and their identities must
+ * be revoked (see {@link RunEngine.takeForgotten}). About 50 bytes each in a
+ * checkpoint header: 4096 of them are some 200 KB.
+ */
+export const DEPARTED_SEQ_KEPT = 4096;
+
+/**
  * The model owner of one run: the global weights, the server optimizer and
  * the phase schedule. It takes decoded, validated updates and decides with the
  * schedule (a pure state machine from `@vtrain/optimizer`) whether each is
@@ -94,6 +102,16 @@ export class RunEngine {
   private readonly recentNorms: number[] = [];
   /** The per-worker cap of the run, when it has one; starts empty after a restart. */
   private readonly share: ContributionShare | undefined;
+  /**
+   * The schedule's `departedLastSeq`, held here instead (least recently departed
+   * first, at most {@link DEPARTED_SEQ_KEPT}): the schedule copies its records on
+   * every join and leave, so a record that grew with every identity that ever
+   * left would make each join O(identities) and every checkpoint header grow
+   * without bound. The schedule sees a worker's entry only while it joins.
+   */
+  private readonly departed = new Map<string, number>();
+  /** Identities dropped from {@link departed}, not yet taken by the caller. */
+  private forgotten: string[] = [];
 
   constructor(
     readonly config: RunConfig,
@@ -118,6 +136,7 @@ export class RunEngine {
       schedule.kind === 'local-sgd' && schedule.period.rule === 'lupa-adaptive';
     const cap = config.contributionCap;
     this.share = cap && new ContributionShare(cap.window, cap.slack);
+    this.moveDepartedOut();
   }
 
   get version(): number {
@@ -142,11 +161,36 @@ export class RunEngine {
   }
 
   join(workerId: string, at: number): EngineEffects {
-    return this.run({ type: 'worker-joined', workerId, at }).effects;
+    const lastSeq = this.departed.get(workerId);
+    if (lastSeq !== undefined) {
+      this.departed.delete(workerId);
+      this.schedule = { ...this.schedule, departedLastSeq: { [workerId]: lastSeq } };
+    }
+    const effects = this.run({ type: 'worker-joined', workerId, at }).effects;
+    this.moveDepartedOut();
+    return effects;
   }
 
   leave(workerId: string, at: number): EngineEffects {
-    return this.run({ type: 'worker-left', workerId, at }).effects;
+    const effects = this.run({ type: 'worker-left', workerId, at }).effects;
+    this.moveDepartedOut();
+    return effects;
+  }
+
+  /** Departed workers whose last seq is remembered (at most {@link DEPARTED_SEQ_KEPT}). */
+  get departedCount(): number {
+    return this.departed.size;
+  }
+
+  /**
+   * The identities whose last seq this engine forgot since the last call: they
+   * can no longer resume safely (a resend of an applied update would look new),
+   * so the caller revokes them and they start over under a new identity.
+   */
+  takeForgotten(): string[] {
+    const taken = this.forgotten;
+    this.forgotten = [];
+    return taken;
   }
 
   tick(at: number): EngineEffects {
@@ -242,9 +286,26 @@ export class RunEngine {
       version: this.version,
       weights: this.weightsValue.slice(),
       optimizer: this.optimizer.state(),
-      schedule: this.schedule,
+      schedule: { ...this.schedule, departedLastSeq: Object.fromEntries(this.departed) },
       counters: structuredClone(this.counters),
     };
+  }
+
+  /** Moves the schedule's departed seqs into {@link departed}, forgetting the oldest beyond the bound. */
+  private moveDepartedOut(): void {
+    const record = this.schedule.departedLastSeq;
+    const ids = Object.keys(record);
+    if (ids.length === 0) return;
+    for (const id of ids) {
+      this.departed.delete(id); // re-inserted last: the most recently departed
+      this.departed.set(id, record[id] ?? 0);
+    }
+    this.schedule = { ...this.schedule, departedLastSeq: {} };
+    for (const id of this.departed.keys()) {
+      if (this.departed.size <= DEPARTED_SEQ_KEPT) break;
+      this.departed.delete(id);
+      this.forgotten.push(id);
+    }
   }
 
   private verdictFor(meta: UpdateMeta, commands: readonly ScheduleCommand[]): Verdict {

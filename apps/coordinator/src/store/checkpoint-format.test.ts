@@ -3,7 +3,12 @@ import fc from 'fast-check';
 import { encodeDenseWeights } from '@vtrain/protocol';
 import { describe, expect, it } from 'vitest';
 import { CheckpointError } from './checkpoint-error.js';
-import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint-format.js';
+import {
+  MAX_WRITTEN_HEADER_BYTES,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type Checkpoint,
+} from './checkpoint-format.js';
 
 function bits(values: Float32Array): number[] {
   return [...new Uint32Array(values.buffer, values.byteOffset, values.length)];
@@ -225,6 +230,8 @@ describe('encodeCheckpoint / decodeCheckpoint', () => {
       ],
       ['Infinity in schedule', { ...base, schedule: { deadline: Number.POSITIVE_INFINITY } }],
       ['bigint in extra', { ...base, extra: { n: 1n } }],
+      // State that grew without bound: refused while the previous checkpoint is intact.
+      ['header over the write bound', { ...base, extra: 'x'.repeat(MAX_WRITTEN_HEADER_BYTES) }],
     ];
     for (const [what, checkpoint] of cases) {
       expect([what, codeOf(() => encodeCheckpoint(checkpoint))]).toEqual([

@@ -36,6 +36,14 @@ const HASH_BYTES = 32;
 /** Longest accepted JSON header: far above any schedule state, far below a memory problem. */
 const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Longest JSON header written, a sixteenth of what is read back: state that grew past it
+ * (a schedule remembering every identity ever seen) is refused at write time, while the
+ * previous checkpoint is intact, instead of being written and then refused by every start.
+ * The run's engine keeps its per-identity state far below it (some 200 KB at most).
+ */
+export const MAX_WRITTEN_HEADER_BYTES = 1024 * 1024;
+
 /** Tensor name of the weights inside the dense blob; optimizer buffers are `optimizer/<name>`. */
 const WEIGHTS_TENSOR = 'weights';
 const OPTIMIZER_TENSOR_PREFIX = 'optimizer/';
@@ -76,7 +84,8 @@ interface CheckpointHeader {
  * flip detectable before a single field is trusted.
  *
  * @throws {@link CheckpointError} `invalid-checkpoint` for a bad scalar, an optimizer buffer
- *   whose length is not P, non-finite weights or buffers, or a schedule / extra that JSON
+ *   whose length is not P, non-finite weights or buffers, a header over
+ *   {@link MAX_WRITTEN_HEADER_BYTES}, or a schedule / extra that JSON
  *   cannot carry exactly (a non-finite number, a bigint, a cycle).
  */
 export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
@@ -122,6 +131,12 @@ export function encodeCheckpointParts(checkpoint: Checkpoint): readonly Uint8Arr
     extra: checkpoint.extra,
   };
   const headerBytes = paddedHeader(header);
+  if (headerBytes.length > MAX_WRITTEN_HEADER_BYTES) {
+    throw new CheckpointError(
+      'invalid-checkpoint',
+      `header of ${headerBytes.length} bytes > ${MAX_WRITTEN_HEADER_BYTES}: the schedule or counters grew without bound`,
+    );
+  }
   let blob: Uint8Array;
   try {
     blob = encodeDenseWeights({ tensors });

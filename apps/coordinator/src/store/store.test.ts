@@ -206,6 +206,27 @@ describe('Store', () => {
     expect(reopened.getSetting('other')).toBe('');
   });
 
+  it('keeps worker secrets bounded: expired, then the least recently seen beyond the cap', () => {
+    const store = open();
+    for (let i = 0; i < 10; i++) store.putWorkerSecret(`w${i}`, 'ab'.repeat(32), 1000 + i);
+    store.setSetting('worker-secret:legacy', 'cd'.repeat(32)); // written before expiry existed
+    store.setSetting('worker-secreu', 'not a secret'); // just past the key range: kept
+    expect(store.getWorkerSecret('legacy')).toEqual({ hash: 'cd'.repeat(32), lastSeenAt: 0 });
+    expect(store.getWorkerSecret('w3')).toEqual({ hash: 'ab'.repeat(32), lastSeenAt: 1003 });
+    // Seen before 1002 (w0, w1, and the legacy row without a time) expire; then 5 are kept.
+    expect(store.expireWorkerSecrets(1002, 5)).toBe(5);
+    expect(store.getWorkerSecret('legacy')).toBeUndefined();
+    for (let i = 0; i < 5; i++) expect(store.getWorkerSecret(`w${i}`)).toBeUndefined();
+    for (let i = 5; i < 10; i++) expect(store.getWorkerSecret(`w${i}`)).toBeDefined();
+    store.deleteWorkerSecrets(['w5', 'w6']);
+    expect(store.getWorkerSecret('w5')).toBeUndefined();
+    expect(store.expireWorkerSecrets(0, 100)).toBe(3);
+    expect(store.getSetting('worker-secreu')).toBe('not a secret');
+    expect(() => {
+      store.putWorkerSecret('w', 'not hex', 1);
+    }).toThrow(StoreError);
+  });
+
   it('uses WAL and reopens at the same schema version without re-running migrations', () => {
     open().close();
     const raw = new Database(path);

@@ -115,7 +115,34 @@ function prepareStatements(db: Database.Database) {
       `INSERT INTO settings (key, value) VALUES (?, ?)
        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
     ),
+    deleteSetting: db.prepare<[string]>('DELETE FROM settings WHERE key = ?'),
+    // Worker secrets live in settings under WORKER_SECRET_PREFIX, valued "<last seen ms,
+    // 15 digits> <hash>": the key range is a prefix scan and the value sorts by age.
+    expireWorkerSecrets: db.prepare<[{ low: string; high: string; before: string }]>(
+      `DELETE FROM settings WHERE key >= @low AND key < @high
+       AND (instr(value, ' ') <> 16 OR substr(value, 1, 15) < @before)`,
+    ),
+    countWorkerSecrets: db.prepare<[{ low: string; high: string }], { n: number }>(
+      'SELECT count(*) AS n FROM settings WHERE key >= @low AND key < @high',
+    ),
+    dropOldestWorkerSecrets: db.prepare<[{ low: string; high: string; n: number }]>(
+      `DELETE FROM settings WHERE key IN (
+         SELECT key FROM settings WHERE key >= @low AND key < @high ORDER BY value LIMIT @n)`,
+    ),
   };
+}
+
+/** Settings keys of worker secrets: `worker-secret:<workerId>`. */
+const WORKER_SECRET_PREFIX = 'worker-secret:';
+/** The first key after every `worker-secret:...` key (';' follows ':'). */
+const WORKER_SECRET_END = 'worker-secret;';
+/** Digits of a worker secret's last-seen time: milliseconds since 1970 until the year 33658. */
+const SEEN_DIGITS = 15;
+
+/** A worker identity's stored secret hash and when it was last issued or resumed. */
+export interface WorkerSecret {
+  readonly hash: string;
+  readonly lastSeenAt: number;
 }
 
 /**
@@ -324,6 +351,54 @@ export class Store {
       throw invalid('setting', `${typeof key} = ${typeof value}`);
     }
     this.statements.setSetting.run(key, value);
+  }
+
+  /** Stores (or refreshes) a worker identity's secret hash, seen at `at` (ms). */
+  putWorkerSecret(workerId: string, hash: string, at: number): void {
+    if (typeof workerId !== 'string' || workerId === '') throw invalid('workerId', workerId);
+    if (typeof hash !== 'string' || !/^[0-9a-f]+$/.test(hash)) throw invalid('hash', hash);
+    if (!Number.isSafeInteger(at) || at < 0) throw invalid('at', at);
+    const seen = String(at).padStart(SEEN_DIGITS, '0');
+    this.statements.setSetting.run(WORKER_SECRET_PREFIX + workerId, `${seen} ${hash}`);
+  }
+
+  /** A worker identity's secret, or undefined when unknown (never issued, expired or revoked). */
+  getWorkerSecret(workerId: string): WorkerSecret | undefined {
+    const value = this.statements.getSetting.get(WORKER_SECRET_PREFIX + workerId)?.value;
+    if (value === undefined) return undefined;
+    const space = value.indexOf(' ');
+    // Written before identities expired: a bare hash, treated as seen at time 0.
+    if (space < 0) return { hash: value, lastSeenAt: 0 };
+    return { hash: value.slice(space + 1), lastSeenAt: Number(value.slice(0, space)) };
+  }
+
+  /** Forgets worker identities (their secrets no longer resume them); one transaction. */
+  deleteWorkerSecrets(workerIds: readonly string[]): void {
+    if (workerIds.length === 0) return;
+    const remove = this.db.transaction((ids: readonly string[]) => {
+      for (const id of ids) this.statements.deleteSetting.run(WORKER_SECRET_PREFIX + id);
+    });
+    remove(workerIds);
+  }
+
+  /**
+   * Bounds the stored worker identities: drops those last seen before `before` (ms; and
+   * any stored without a time), then the least recently seen beyond `keepAtMost`.
+   *
+   * @returns how many are left.
+   */
+  expireWorkerSecrets(before: number, keepAtMost: number): number {
+    const range = { low: WORKER_SECRET_PREFIX, high: WORKER_SECRET_END };
+    const expire = this.db.transaction(() => {
+      const cutoff = String(Math.max(0, Math.floor(before))).padStart(SEEN_DIGITS, '0');
+      this.statements.expireWorkerSecrets.run({ ...range, before: cutoff });
+      const count = this.statements.countWorkerSecrets.get(range)?.n ?? 0;
+      if (count > keepAtMost) {
+        this.statements.dropOldestWorkerSecrets.run({ ...range, n: count - keepAtMost });
+      }
+      return Math.min(count, keepAtMost);
+    });
+    return expire();
   }
 
   /** Closes the database; further calls throw. Safe to call twice. */

@@ -66,6 +66,8 @@ export class FakeCoordinator {
   readonly protocolErrors: string[] = [];
   assignment: Assignment | undefined;
   version = 0;
+  /** The restart epoch stamped on welcomes and weights; a test changes it to play a restart. */
+  epoch = 'fake-epoch';
   readonly global: Float32Array;
   /** Replaces the default welcome. */
   onHello: ((hello: Hello) => Welcome | ErrorReply) | undefined;
@@ -169,6 +171,7 @@ export class FakeCoordinator {
       type: 'weights',
       runId: this.assignment?.runId ?? 'none',
       version: this.version,
+      epoch: this.epoch,
       encoding: 'sparse-patch',
       fromVersion,
       payload: encodeSparseUpdate(
@@ -183,6 +186,7 @@ export class FakeCoordinator {
       type: 'weights',
       runId,
       version: this.version,
+      epoch: this.epoch,
       encoding: 'dense',
       payload: encodeDenseWeights({
         tensors: this.layout.map((slice) => ({
@@ -225,6 +229,7 @@ export class FakeCoordinator {
         protocolVersion: PROTOCOL_VERSION,
         workerId,
         secret: `secret-${workerId}`,
+        epoch: this.epoch,
         ...(this.assignment === undefined ? {} : { assignment: this.assignment }),
       });
     });
