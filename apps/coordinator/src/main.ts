@@ -13,10 +13,15 @@ Starts the coordinator. Environment:
   PORT               HTTP and socket.io port (default 3000)
   HOST               interface to listen on (default 127.0.0.1; 0.0.0.0 for a LAN)
   DATA_DIR           database, checkpoints and the researcher token (default ./data)
-  COORDINATOR_TOKEN  researcher token (default: generated once, kept in DATA_DIR)
+  COORDINATOR_TOKEN  researcher token, at least 16 printable characters (default:
+                     generated once, kept in DATA_DIR/researcher-token)
   WEB_ROOT           built web client to serve (default apps/web-worker-client/dist)
   ORIGINS            comma-separated web origins besides this one allowed to use the
-                     API and socket.io (default none: same-origin only)
+                     API and socket.io (default none: same-origin only); their host
+                     names are also the DNS names the coordinator answers to
+  HTTP_RATE_LIMIT    HTTP requests per minute per client address (default 1200; 0: off)
+  TRUST_PROXY        behind a reverse proxy: its address (or true) so X-Forwarded-For
+                     gives client addresses (default: not trusted)
 Options:
   --workers N        also start N local headless workers
   --no-demo          do not create the demo run on first start`;
@@ -47,13 +52,25 @@ async function main(): Promise<void> {
     throw new Error(`PORT must be a port number, got "${process.env.PORT ?? ''}"`);
   }
   const dataDir = resolve(process.env.DATA_DIR ?? 'data');
+  // Set but empty is a mistake to report, not a request for a generated token.
   const token = process.env.COORDINATOR_TOKEN;
+  const rateLimit = Number(process.env.HTTP_RATE_LIMIT ?? 1200);
+  if (!Number.isInteger(rateLimit) || rateLimit < 0) {
+    throw new Error(
+      `HTTP_RATE_LIMIT must be a whole number of requests a minute, got "${process.env.HTTP_RATE_LIMIT ?? ''}"`,
+    );
+  }
+  const trustProxy = process.env.TRUST_PROXY;
   const coordinator = await startCoordinator({
     port,
     dataDir,
     webRoot: process.env.WEB_ROOT ? resolve(process.env.WEB_ROOT) : DEFAULT_WEB_ROOT,
     ...(process.env.HOST ? { host: process.env.HOST } : {}),
-    ...(token ? { token } : {}),
+    ...(token === undefined ? {} : { token }),
+    requestsPerMinute: rateLimit,
+    ...(trustProxy === undefined || trustProxy === ''
+      ? {}
+      : { trustProxy: trustProxy === 'true' ? true : trustProxy }),
     allowedOrigins: parseOriginList(process.env.ORIGINS),
     // Created before the coordinator listens: a script that sees /api/health answer sees the run.
     ...(values['no-demo'] ? {} : { initialRun: DEMO_RUN }),

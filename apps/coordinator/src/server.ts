@@ -13,8 +13,13 @@ import { Server } from 'socket.io';
 import { Evaluator } from './evaluation/evaluator.js';
 import { RunExports } from './runs/run-exports.js';
 import { buildHttpApp } from './http/http-app.js';
-import { originPolicy } from './http/origin-policy.js';
-import { attachDashboardNamespace, dashboardRoom } from './net/dashboard-namespace.js';
+import { hostPolicy, originPolicy, ownHostNames } from './http/origin-policy.js';
+import {
+  attachDashboardNamespace,
+  dashboardRoom,
+  dashboardWorkersRoom,
+} from './net/dashboard-namespace.js';
+import { FailedTokenThrottle, checkResearcherToken } from './net/researcher-token.js';
 import {
   attachWorkerNamespace,
   endRunForWorkers,
@@ -48,6 +53,13 @@ export interface CoordinatorOptions {
    */
   readonly allowedOrigins?: readonly string[];
   /**
+   * HTTP requests per minute one client address may make (`HTTP_RATE_LIMIT`, default
+   * 1200); 0 turns the limit off.
+   */
+  readonly requestsPerMinute?: number;
+  /** Behind a reverse proxy: trust its `X-Forwarded-For` for client addresses (`TRUST_PROXY`). */
+  readonly trustProxy?: boolean | string;
+  /**
    * A run to create when the database holds none (the demo run of a first start). It is
    * created before the coordinator listens: the first answer of `/api/health` means it exists.
    */
@@ -80,9 +92,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       console.log(message);
     });
   await mkdir(options.dataDir, { recursive: true });
+  // Before anything else: a coordinator with a guessable token must not start at all.
+  const token =
+    options.token === undefined
+      ? await researcherToken(options.dataDir)
+      : checkResearcherToken(options.token, 'COORDINATOR_TOKEN');
   // The main thread builds models to initialise and export weights.
   await useFastestNodeBackend();
-  const token = options.token ?? (await researcherToken(options.dataDir));
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const store = new Store(join(options.dataDir, 'coordinator.sqlite'));
   const checkpoints = new CheckpointStore(join(options.dataDir, 'checkpoints'));
@@ -108,6 +124,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   });
   const exports = new RunExports(manager, checkpoints, maxMessageBytes, log);
   const originAllowed = originPolicy(options.allowedOrigins);
+  const hostAllowed = hostPolicy(ownHostNames(options.host, options.allowedOrigins ?? []));
+  const tokenThrottle = new FailedTokenThrottle();
   // Nothing listens before the runs are open, so this is true from the first answer until close.
   let ready = true;
   const app = buildHttpApp({
@@ -117,13 +135,25 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     exportFiles: (runId) => exports.files(runId),
     ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
     originAllowed,
+    hostAllowed,
+    tokenThrottle,
+    storageOk: () => manager.storageFault() === undefined,
+    log,
+    ...(options.requestsPerMinute === undefined
+      ? {}
+      : { requestsPerMinute: options.requestsPerMinute }),
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
   });
   const io = new Server(app.server, {
     maxHttpBufferSize: maxMessageBytes,
     serveClient: false,
     // Checked on the handshake and on the websocket upgrade: a refused origin gets 403.
     allowRequest: (request, callback) => {
-      callback(null, originAllowed(request.headers.origin, request.headers.host));
+      callback(
+        null,
+        hostAllowed(request.headers.host) &&
+          originAllowed(request.headers.origin, request.headers.host),
+      );
     },
   });
   const { namespace: workers, stopSweep } = attachWorkerNamespace(
@@ -131,7 +161,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     manager,
     new WorkerIdentities(store),
   );
-  const dashboards = attachDashboardNamespace(io, manager, token);
+  const dashboards = attachDashboardNamespace(io, manager, token, tokenThrottle);
   notices.listener = {
     version: (runId, version) => {
       notifyWaitingWorkers(workers, runId, version);
@@ -152,8 +182,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     metrics: (point) => dashboards.to(dashboardRoom(point.runId)).emit('metrics', point),
     runStatus: (run: RunSummary) => dashboards.emit('run-status', { type: 'run-status', run }),
     workers: (runId, rows) =>
+      // The worker table goes to researchers only (anonymous viewers see the counts).
       dashboards
-        .to(dashboardRoom(runId))
+        .to(dashboardWorkersRoom(runId))
         .emit('workers', { type: 'workers', runId, workers: rows }),
   };
 
@@ -186,14 +217,20 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 }
 
-/** COORDINATOR_TOKEN, else the token kept in dataDir, else a new one written there. */
+/**
+ * The token kept in dataDir, else a new one written there.
+ *
+ * @throws ResearcherTokenError when the kept file holds a short or empty token.
+ */
 async function researcherToken(dataDir: string): Promise<string> {
   const path = join(dataDir, 'researcher-token');
+  let kept: string;
   try {
-    return (await readFile(path, 'utf8')).trim();
+    kept = await readFile(path, 'utf8');
   } catch {
     const token = randomBytes(24).toString('base64url');
     await writeFile(path, `${token}\n`, { mode: 0o600 });
     return token;
   }
+  return checkResearcherToken(kept.trim(), path);
 }

@@ -75,7 +75,11 @@ describe('evaluation figures on the wire', () => {
 
 describe('HealthSchema', () => {
   it('says whether the coordinator is ready', () => {
-    expect(HealthSchema.parse({ ok: true, ready: true, protocolVersion: 2 }).ready).toBe(true);
-    expect(HealthSchema.safeParse({ ok: true, protocolVersion: 2 }).success).toBe(false);
+    expect(
+      HealthSchema.parse({ ok: true, ready: true, protocolVersion: 3, storage: 'ok' }).ready,
+    ).toBe(true);
+    expect(HealthSchema.safeParse({ ok: true, protocolVersion: 3, storage: 'ok' }).success).toBe(
+      false,
+    );
   });
 });

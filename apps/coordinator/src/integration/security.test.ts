@@ -78,7 +78,7 @@ describe('security', () => {
     // With the token the exports download.
     for (const file of EXPORTS) {
       const answer = await raw(`/api/runs/${runId}/export/${file}`, {
-        headers: { authorization: 'Bearer test-token' },
+        headers: { authorization: 'Bearer test-researcher-token' },
       });
       expect(answer.status, file).toBe(200);
       expect((await answer.arrayBuffer()).byteLength).toBeGreaterThan(0);
@@ -94,7 +94,7 @@ describe('security', () => {
       method: 'POST',
       headers: {
         origin: FOREIGN,
-        authorization: 'Bearer test-token',
+        authorization: 'Bearer test-researcher-token',
         'content-type': 'application/json',
       },
       body: JSON.stringify(config),
@@ -130,7 +130,7 @@ describe('security', () => {
     await expect(
       connectSocket(coordinator.url, DASHBOARD_NAMESPACE, {
         extraHeaders: { origin: FOREIGN },
-        auth: { token: 'test-token' },
+        auth: { token: 'test-researcher-token' },
       }),
     ).rejects.toThrow();
     const origins: Record<string, string>[] = [
@@ -192,7 +192,7 @@ describe('security', () => {
   it('never sends a volunteer address in the API or to dashboards', async () => {
     const worker = await connectRawWorker(coordinator.url);
     const dashboard = await connectSocket<DashboardSocket>(coordinator.url, DASHBOARD_NAMESPACE, {
-      auth: { token: 'test-token' },
+      auth: { token: 'test-researcher-token' },
     });
     try {
       await worker.emitWithAck('hello', HELLO);
