@@ -128,7 +128,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const tokenThrottle = new FailedTokenThrottle();
   // Nothing listens before the runs are open, so this is true from the first answer until close.
   let ready = true;
-  const app = buildHttpApp({
+  const app = await buildHttpApp({
     manager,
     token,
     ready: () => ready,

@@ -66,7 +66,7 @@ interface RunParams {
  * The HTTP API (docs/api.md): JSON, researcher actions behind
  * `Authorization: Bearer <token>`, typed errors as `{ error, message, issues? }`.
  */
-export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
+export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
   const { manager, token } = options;
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -88,8 +88,9 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   });
   const requestsPerMinute = options.requestsPerMinute ?? DEFAULT_REQUESTS_PER_MINUTE;
   if (requestsPerMinute > 0) {
-    // Per client address (request.ip; the proxy's X-Forwarded-For with TRUST_PROXY).
-    void app.register(rateLimit, {
+    // Per client address (request.ip; the proxy's X-Forwarded-For with TRUST_PROXY). Awaited:
+    // the plugin limits the routes declared after it has loaded, i.e. all of them.
+    await app.register(rateLimit, {
       max: requestsPerMinute,
       timeWindow: 60_000,
       hook: 'onRequest',
