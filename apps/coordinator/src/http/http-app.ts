@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import { PROTOCOL_VERSION, ValidationError, type Health } from '@vtrain/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { FailedTokenThrottle, bearerToken, tokenMatches } from '../net/researcher-token.js';
+import { bearerToken, tokenMatches, type FailedTokenThrottle } from '../net/researcher-token.js';
 import type { ExportFileName, ExportFiles } from '../export/export-run.js';
 import { StoreError } from '../store/store-error.js';
 import type { HostPolicy, OriginPolicy } from './origin-policy.js';

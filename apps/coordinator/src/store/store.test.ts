@@ -351,7 +351,9 @@ describe('Store', () => {
           const evaluated = series.filter(
             (q) => q.testSet !== undefined && q.testExamples !== undefined,
           );
-          const expected: Record<string, MetricsPoint> = { latest: series.at(-1) as MetricsPoint };
+          const last = series.at(-1);
+          if (!last) throw new Error('no series');
+          const expected: Record<string, MetricsPoint> = { latest: last };
           const lastEval = evaluated.at(-1);
           const lastFull = evaluated.filter((q) => q.testSet === 'full').at(-1);
           if (lastEval) expected.evaluation = lastEval;
@@ -374,7 +376,9 @@ describe('Store', () => {
     writer.createRun(run('old', 1));
     const sample = { ...point('old', 30, 3), testExamples: 10, testSet: 'sample' as const };
     const full = { ...point('old', 20, 2), testExamples: 100, testSet: 'full' as const };
-    const { testLoss: _l, testAccuracy: _a, ...bare } = point('old', 40, 4);
+    const bare: MetricsPoint = { ...point('old', 40, 4) };
+    delete bare.testLoss;
+    delete bare.testAccuracy;
     for (const p of [point('old', 10, 1), full, sample, bare]) writer.appendMetrics(p);
     writer.close();
     const downgrade = new Database(path);

@@ -221,16 +221,25 @@ export class Store {
       this.statements = prepareStatements(this.db);
       const statements = this.statements;
       // One transaction: the figures row never disagrees with the series.
-      this.appendPoint = this.db.transaction((runId, at, version, point, evaluated, full) => {
-        statements.insertMetrics.run(runId, at, version, point);
-        statements.upsertFigures.run({
-          runId,
-          at,
-          point,
-          evaluated: evaluated ? 1 : 0,
-          full: full ? 1 : 0,
-        });
-      });
+      this.appendPoint = this.db.transaction(
+        (
+          runId: string,
+          at: number,
+          version: number,
+          point: string,
+          evaluated: boolean,
+          full: boolean,
+        ) => {
+          statements.insertMetrics.run(runId, at, version, point);
+          statements.upsertFigures.run({
+            runId,
+            at,
+            point,
+            evaluated: evaluated ? 1 : 0,
+            full: full ? 1 : 0,
+          });
+        },
+      );
     } catch (error) {
       this.db.close();
       throw error;
