@@ -36,7 +36,11 @@ export class ResearcherTokenError extends Error {
 export function checkResearcherToken(token: string, source: string): string {
   if (token.length < MIN_TOKEN_LENGTH) {
     throw new ResearcherTokenError(
-      `the researcher token from ${source} has ${token.length} characters; at least ${MIN_TOKEN_LENGTH} are required (delete the file to have one generated, or set COORDINATOR_TOKEN to a longer one)`,
+      `the researcher token from ${source} has ${token.length} characters; at least ${MIN_TOKEN_LENGTH} are required (${
+        source === 'COORDINATOR_TOKEN'
+          ? 'set a longer one, or unset it to have one generated'
+          : 'delete the file to have one generated, or set COORDINATOR_TOKEN'
+      })`,
     );
   }
   if (!/^[\x21-\x7e]+$/.test(token)) {
