@@ -28,8 +28,9 @@ import type { IngestResult } from './ingest/ingest-types.js';
 import type { OverheadResult } from './overhead/overhead-types.js';
 import type { PeerResult } from './peer/peer-types.js';
 import type { RealtimeResult } from './realtime/realtime-types.js';
+import type { BrowserOverheadFile, TopKFile } from './report/goals.js';
 import { writeReport } from './report/write-report.js';
-import { readJson, writeJson, type ExperimentResult } from './results.js';
+import { readJson, writeResult, type ExperimentResult } from './results.js';
 import { TrainingData } from './sim/training-data.js';
 
 const SIMULATED = ['exp1', 'exp1b', 'exp1c', 'exp2', 'exp3', 'exp4'] as const;
@@ -102,30 +103,30 @@ async function main(): Promise<void> {
         groups,
         harnessSeconds: Math.round((performance.now() - partStarted) / 1000),
       };
-      await writeJson(path.join(resultsDir, `${plan.id}.json`), result);
+      await writeResult(path.join(resultsDir, `${plan.id}.json`), result);
       log(`${plan.id}: done in ${result.harnessSeconds} s`);
     }
   }
   if (parts.includes('ingest')) {
     const { runIngestBench } = await import('./ingest/ingest-bench.js');
     const result = await runIngestBench(suiteName, log);
-    await writeJson(path.join(resultsDir, 'ingest.json'), result);
+    await writeResult(path.join(resultsDir, 'ingest.json'), result);
   }
   if (parts.includes('overhead')) {
     const { runOverheadBench } = await import('./overhead/overhead-bench.js');
     const result = await runOverheadBench(suiteName, log);
-    await writeJson(path.join(resultsDir, 'overhead.json'), result);
+    await writeResult(path.join(resultsDir, 'overhead.json'), result);
   }
 
   if (parts.includes('realtime')) {
     const { runRealtimeBench } = await import('./realtime/realtime-bench.js');
     const result = await runRealtimeBench(suiteName, log);
-    await writeJson(path.join(resultsDir, 'realtime.json'), result);
+    await writeResult(path.join(resultsDir, 'realtime.json'), result);
   }
   if (parts.includes('peer')) {
     const { runPeerBench } = await import('./peer/peer-bench.js');
     const result = await runPeerBench(suiteName, log);
-    await writeJson(path.join(resultsDir, 'peer.json'), result);
+    await writeResult(path.join(resultsDir, 'peer.json'), result);
   }
 
   const read = (id: string): Promise<ExperimentResult | undefined> =>
@@ -153,6 +154,12 @@ async function main(): Promise<void> {
     readJson<RealtimeResult>(path.join(resultsDir, 'realtime.json')),
     readJson<PeerResult>(path.join(resultsDir, 'peer.json')),
   ]);
+  const [topK, browserOverhead] = await Promise.all([
+    readJson<TopKFile>(path.join(repoRoot, 'packages/optimizer/bench/results/topk.json')),
+    readJson<BrowserOverheadFile>(
+      path.join(repoRoot, 'apps/web-worker-client/bench/results/engine-overhead.json'),
+    ),
+  ]);
   const conditions =
     spreadDelay && crowded
       ? { ...spreadDelay, groups: [...spreadDelay.groups, ...crowded.groups] }
@@ -170,6 +177,8 @@ async function main(): Promise<void> {
       ...(overhead ? { overhead } : {}),
       ...(realtime ? { realtime } : {}),
       ...(peer ? { peer } : {}),
+      ...(topK ? { topK } : {}),
+      ...(browserOverhead ? { browserOverhead } : {}),
     },
     { markdownFile, figureDir },
   );

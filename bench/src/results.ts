@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResultGroup } from './experiments/grid.js';
 import { formatted } from './formatting.js';
+import { measuredHere } from './provenance.js';
 
 /** One experiment's JSON file in `bench/results/`. */
 export interface ExperimentResult {
@@ -23,6 +24,11 @@ export async function writeJson(file: string, value: unknown): Promise<void> {
     1,
   );
   await writeFile(file, await formatted(file, text));
+}
+
+/** Writes a result file: the measurement and its {@link measuredHere | provenance}. */
+export async function writeResult(file: string, result: object): Promise<void> {
+  await writeJson(file, { ...result, provenance: measuredHere() });
 }
 
 export async function readJson<T>(file: string): Promise<T | undefined> {

@@ -7,7 +7,7 @@ import { ingestPayload } from './payloads.js';
 export interface EngineCost {
   /** Mean ms of `RunEngine.submit` (schedule, aggregation, server step, patch history). */
   readonly submitMs: number;
-  /** Mean ms of choosing the applied ack's patch (`WorkerReplicas.reply`, B = k, one worker's copy per worker). */
+  /** Mean ms of choosing the applied ack's patch (`WorkerReplicas.reply`, B = k, one copy of the model per worker). */
   readonly patchMs: number;
   readonly updates: number;
 }
@@ -16,12 +16,15 @@ export interface EngineCost {
  * Times the real run engine on the ingest bench's model and payload: 64
  * workers in turn, asynchronous, each update based on the version its
  * worker's previous ack brought (64 versions back, one in flight per worker),
- * so the figure is comparable with the socket measurement.
+ * so the figure is comparable with the socket measurement. `indexSets`:
+ * every worker sends the same coordinates, or each its own (as the socket
+ * measurement's two coordinator rows).
  */
 export function measureEngineCost(
   parameterCount: number,
   hidden: number,
   density: number,
+  indexSets: 'shared' | 'distinct' = 'shared',
 ): EngineCost {
   const config = RunConfigSchema.parse({
     name: 'engine cost',
@@ -34,21 +37,25 @@ export function measureEngineCost(
     new Float32Array(parameterCount),
     Math.ceil(density * parameterCount),
   );
-  const update = decodeSparseUpdate(ingestPayload(parameterCount, density, 1), {
-    maxLength: parameterCount,
-    maxCount: parameterCount,
-  });
   const workers = 64;
+  const updates = Array.from({ length: workers }, (_, w) =>
+    decodeSparseUpdate(
+      ingestPayload(parameterCount, density, indexSets === 'shared' ? 1 : 1000 + w),
+      { maxLength: parameterCount, maxCount: parameterCount },
+    ),
+  );
   const held = new Array<number>(workers).fill(0);
   for (let w = 0; w < workers; w++) engine.join(`w${w}`, 0);
-  // The first hundred updates warm the JIT up and are not timed: the server runs hot.
-  const warmUp = 100;
-  const updates = 200;
+  // The first updates warm the JIT up and let every worker's difference spread (three
+  // rounds of all workers) and are not timed: the server runs hot.
+  const warmUp = 3 * workers;
+  const timed = 200;
   let submitMs = 0;
   let patchMs = 0;
-  for (let i = 0; i < warmUp + updates; i++) {
+  for (let i = 0; i < warmUp + timed; i++) {
     const worker = i % workers;
     const base = held[worker] ?? 0;
+    const update = updates[worker];
     const started = performance.now();
     engine.submit(
       {
@@ -70,5 +77,5 @@ export function measureEngineCost(
     patchMs += performance.now() - submitted;
     submitMs += submitted - started;
   }
-  return { submitMs: submitMs / updates, patchMs: patchMs / updates, updates };
+  return { submitMs: submitMs / timed, patchMs: patchMs / timed, updates: timed };
 }

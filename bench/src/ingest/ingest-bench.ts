@@ -201,9 +201,18 @@ export async function runIngestBench(
     await server.stop();
   }
   // Last, so its garbage does not move the RSS baselines of the socket measurements.
-  const engineCost = measureEngineCost(PARAMETERS, HIDDEN, DENSITY);
+  const engineCost = measureEngineCost(PARAMETERS, HIDDEN, DENSITY, 'shared');
+  const engineCostDistinct = measureEngineCost(PARAMETERS, HIDDEN, DENSITY, 'distinct');
+  for (const [label, cost] of [
+    ['shared', engineCost],
+    ['distinct', engineCostDistinct],
+  ] as const) {
+    log(
+      `  run engine alone (${label} indices): ${cost.submitMs.toFixed(2)} ms per submit, ${cost.patchMs.toFixed(2)} ms per ack patch`,
+    );
+  }
   log(
-    `  run engine alone: ${engineCost.submitMs.toFixed(2)} ms per submit, ${engineCost.patchMs.toFixed(2)} ms per ack patch list`,
+    `  distinct indices: ${distinct.updatesPerSecond.toFixed(0)} updates/s, ${((100 * distinct.updatesPerSecond) / bare.updatesPerSecond).toFixed(1)}% of bare receive-only`,
   );
   return {
     clients: processes * perProcess,
@@ -219,7 +228,8 @@ export async function runIngestBench(
     ratioToBareWithPatch: shared.updatesPerSecond / bareWithPatch.updatesPerSecond,
     distinctIndices: distinct,
     engineCost,
+    engineCostDistinct,
     notes:
-      "Main figure: every client sends the same coordinates (one seeded index set), so the weights patch in each applied ack stays near k entries. With a distinct index set per client (the second coordinator row) the coordinates changed since a worker's version exceed the downstream budget B (= k here): each ack carries a patch of the B largest differences between the global model and that worker's copy (bounded downstream), and building it scans the worker's whole difference, O(P) per ack once it spreads over a quarter of P. The server runs in the bench process (RSS is that process's; memory per worker is the RSS growth from connecting and saying hello, divided by the clients, after one client has said hello and left so that the run's first-use set-up is not counted); clients and server share this machine's 2 cores.",
+      "Main figure: every client sends the same coordinates (one seeded index set), so the weights patch in each applied ack stays near k entries. With a distinct index set per client (the second coordinator row) the other 63 clients change about 63 k coordinates between two replies to a worker, far more than the B = k its ack may carry (bounded downstream: the B largest differences between the global model and the coordinator's copy of that worker's model). The difference then spreads over every coordinate any client sends (about 47% of P here), and an exact top-B must look at all of it: each ack costs one sequential pass over P (bit patterns compared first) and a selection among the non-zero differences (a histogram of magnitude keys, then a quickselect of one bucket). While the coordinates changed since a worker's version and its residual stay under a quarter of P (the shared row, or fewer or slower workers), a reply visits only those. The server runs in the bench process (RSS is that process's; memory per worker is the RSS growth from connecting and saying hello, divided by the clients, after one client has said hello and left so that the run's first-use set-up is not counted); clients and server share this machine's 2 cores.",
   };
 }

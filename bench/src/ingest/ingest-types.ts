@@ -27,5 +27,7 @@ export interface IngestResult {
   readonly ratioToBareWithPatch?: number;
   /** The run engine timed alone on the same model and payload (no sockets). */
   readonly engineCost: EngineCost;
+  /** The same, each worker sending its own index set (the distinct-indices row). */
+  readonly engineCostDistinct?: EngineCost;
   readonly notes: string;
 }

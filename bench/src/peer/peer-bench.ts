@@ -1,7 +1,7 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_RUN } from '@vtrain/coordinator/demo-run';
@@ -206,23 +206,6 @@ export async function measureCandidate(
   return { label, config, repetitions: runs };
 }
 
-function commitOf(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
-      encoding: 'utf8',
-    }).trim();
-    return dirty === '' ? head : `${head}-dirty`;
-  } catch {
-    return 'unknown';
-  }
-}
-
-function machine(): string {
-  const cpu = cpus();
-  return `${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;
-}
-
 /**
  * `bench:peer`: the demo run's default config (`DEMO_RUN`, imported, not
  * copied) against the peer's figures, three repetitions (one in the quick suite).
@@ -244,9 +227,6 @@ export async function runPeerBench(
   });
   return {
     description: `The peer's experiment on this platform: the built coordinator as its own process (fresh data folder, a free port), the demo run's default config (DEMO_RUN) created through POST /api/runs, two worker processes (\`vtrain-worker --count 2\`, the headless CLI \`pnpm worker\` runs), connected through a counting TCP proxy. Time runs from the workers' start (their process start-up, tfjs and shard download included) to the end of the first full-test-set (10,000 examples) evaluation at or above the target; bytes are those the proxy saw in that time.`,
-    commit: commitOf(),
-    date: new Date().toISOString(),
-    machine: machine(),
     targetAccuracy,
     capSeconds,
     workers,

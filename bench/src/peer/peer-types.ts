@@ -63,9 +63,6 @@ export interface PeerReference {
 /** `bench/results/peer.json`. */
 export interface PeerResult {
   readonly description: string;
-  readonly commit: string;
-  readonly date: string;
-  readonly machine: string;
   readonly targetAccuracy: number;
   readonly capSeconds: number;
   readonly workers: number;

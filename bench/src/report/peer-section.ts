@@ -1,4 +1,5 @@
 import type { PeerCandidate, PeerRepetition, PeerResult } from '../peer/peer-types.js';
+import { provenanceText, type Recorded } from '../provenance.js';
 import { bytes, pct, table } from './format.js';
 
 /** Median, min and max of some values (the median of an even count is the mean of the middle two). */
@@ -39,6 +40,21 @@ function timeText(c: PeerCandidate, target: number): string {
     : `${text}; ${missed} of ${c.repetitions.length} did not reach ${pct(target, 1)}`;
 }
 
+/**
+ * The headline of a peer result: the first candidate's median time to the
+ * target (undefined unless every repetition reached it) and median socket.io
+ * bytes, both directions.
+ */
+export function peerHeadline(r: PeerResult): { seconds: number | undefined; bytes: number } {
+  const reps = r.candidates[0]?.repetitions ?? [];
+  const reached = reps.map((x) => x.secondsToTarget).filter((t): t is number => t !== null);
+  const reachedAll = reps.length > 0 && reached.length === reps.length;
+  return {
+    seconds: reachedAll ? mmm(reached).median : undefined,
+    bytes: mmm(reps.map((x) => socketIo(x).up + socketIo(x).down)).median,
+  };
+}
+
 /** The repetition with the median time (unreached ones count as the cap). */
 function medianRepetition(c: PeerCandidate): PeerRepetition | undefined {
   const sorted = [...c.repetitions].sort((a, b) => a.seconds - b.seconds);
@@ -46,11 +62,11 @@ function medianRepetition(c: PeerCandidate): PeerRepetition | undefined {
 }
 
 /** "Against DISCO": the peer's figures beside ours, from `bench/results/peer.json`. */
-export function peerSection(r: PeerResult | undefined): string[] {
+export function peerSection(r: Recorded<PeerResult> | undefined): string[] {
   if (!r) return ['## Against DISCO', '', 'Not run in this suite (`bench:peer`).', ''];
   const lines = ['## Against DISCO', '', r.description, ''];
   lines.push(
-    `Commit \`${r.commit.slice(0, 12)}${r.commit.endsWith('-dirty') ? ' (with uncommitted changes)' : ''}\`, ${r.date}, ${r.machine}. Target ${pct(r.targetAccuracy, 1)} on the full MNIST test set, cap ${r.capSeconds} s, ${r.workers} worker processes. Figures: median (min–max) over the repetitions.`,
+    `Measured at ${provenanceText(r.provenance)}. Target ${pct(r.targetAccuracy, 1)} on the full MNIST test set, cap ${r.capSeconds} s, ${r.workers} worker processes. Figures: median (min–max) over the repetitions.`,
     '',
   );
   for (const c of r.candidates) {

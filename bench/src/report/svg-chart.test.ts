@@ -33,4 +33,20 @@ describe('svg chart', () => {
     expect(svg).toContain('a &lt; b');
     expect(svg).toContain('stroke-dasharray');
   });
+
+  it('extends the y axis below the requested floor when the data goes lower', () => {
+    const svg = lineChart(
+      [
+        {
+          name: 'low',
+          points: [
+            [0, 0.2],
+            [1, 0.9],
+          ],
+        },
+      ],
+      { title: 't', xLabel: 'x', yLabel: 'y', yMin: 0.5, yMax: 1 },
+    );
+    expect(svg).toContain('>0.2</text>');
+  });
 });

@@ -17,6 +17,7 @@ export interface ChartOptions {
   readonly title: string;
   readonly xLabel: string;
   readonly yLabel: string;
+  /** The lowest value the y axis shows at least; it extends lower when the data does. */
   readonly yMin?: number;
   readonly yMax?: number;
   readonly width?: number;
@@ -84,7 +85,8 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
   const tx = (x: number): number => (options.logX ? Math.log10(x) : x);
   const xMin = Math.min(...xs.map(tx));
   const xMax = Math.max(...xs.map(tx));
-  const yMin = options.yMin ?? Math.min(...ys);
+  // Never clamp data to the axis: a 16% run drawn on a 50% floor reads as 50%.
+  const yMin = Math.min(options.yMin ?? Infinity, ...ys);
   const yMax = options.yMax ?? Math.max(...ys);
   const sx = (x: number): number => MARGIN.left + ((tx(x) - xMin) / (xMax - xMin || 1)) * plotW;
   const sy = (y: number): number =>

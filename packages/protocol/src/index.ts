@@ -6,3 +6,4 @@ export * from './dashboard.js';
 export * from './events.js';
 export * from './codec/index.js';
 export * from './limits.js';
+export * from './presets.js';

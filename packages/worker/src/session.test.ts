@@ -426,34 +426,58 @@ describe('WorkerSession answers and faults', () => {
 });
 
 describe('WorkerSession pipeline', () => {
-  it('computes the next update while one is in flight, never more than one ahead, and compresses it after the answer', async () => {
+  it('after an update applied at once, computes the next while one is in flight, never more than one ahead, and compresses it after the answer', async () => {
     const coordinator = await coordinatorFor(testAssignment());
     let held = true;
     coordinator.onUpdate = (push, socket) =>
-      push.seq === 0 && held
+      push.seq === 1 && held
         ? 'no-answer'
         : coordinator.defaultUpdate(push, (socket.data as { workerId: string }).workerId);
     const { session } = startSession(coordinator.url, { ...FAST, ackTimeoutMs: 1500 });
-    // Seq 0 travels unanswered; the steps of the next update are computed meanwhile.
-    // (The fake coordinator shares this process, so it may read seq 0 after the steps.)
+    // Seq 0 is applied at once (an asynchronous phase), so while seq 1 travels unanswered
+    // the steps of the next update are computed. (The fake coordinator shares this
+    // process, so it may read seq 1 after the steps.)
     await until(
-      () => session.status.samples === 2 * 16 && seqs(coordinator).length === 1,
-      'seq 0 and the steps computed ahead',
+      () => session.status.samples === 3 * 16 && seqs(coordinator).length === 2,
+      'seq 1 and the steps computed ahead',
     );
-    expect(seqs(coordinator)).toEqual([0]);
+    expect(seqs(coordinator)).toEqual([0, 1]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     // At most one update in flight and one update's steps ahead: nothing more happened.
-    expect(seqs(coordinator)).toEqual([0]);
-    expect(session.status.samples).toBe(2 * 16);
+    expect(seqs(coordinator)).toEqual([0, 1]);
+    expect(session.status.samples).toBe(3 * 16);
     held = false;
-    // The ack timeout: hello, the same seq 0 again (applied now), then seq 1 from the steps
+    // The ack timeout: hello, the same seq 1 again (applied now), then seq 2 from the steps
     // computed ahead, relative to the version the ack brought.
-    await until(() => seqs(coordinator).includes(1), 'seq 1');
-    expect(seqs(coordinator).slice(0, 3)).toEqual([0, 0, 1]);
+    await until(() => seqs(coordinator).includes(2), 'seq 2');
+    expect(seqs(coordinator).slice(0, 4)).toEqual([0, 1, 1, 2]);
     const pushes = coordinator.updates.map((u) => u.message);
-    expect(Buffer.from(pushes[1].payload).equals(Buffer.from(pushes[0].payload))).toBe(true);
-    expect(pushes[2].baseVersion).toBe(1);
+    expect(Buffer.from(pushes[2].payload).equals(Buffer.from(pushes[1].payload))).toBe(true);
+    expect(pushes[3].baseVersion).toBe(2);
     expect(coordinator.protocolErrors).toEqual([]);
+  });
+
+  it('computes nothing ahead behind a synchronous barrier ("buffered"): the next steps start from the new round', async () => {
+    const coordinator = await coordinatorFor(testAssignment());
+    coordinator.onUpdate = (push) => {
+      if (push.seq !== 0) return 'no-answer';
+      setTimeout(() => {
+        coordinator.apply(push);
+        coordinator.broadcast('version', {
+          type: 'version',
+          runId: 'run-1',
+          version: coordinator.version,
+        });
+      }, 100);
+      return { type: 'ack', seq: 0, status: 'buffered', version: 0, staleness: 0 };
+    };
+    const { session } = startSession(coordinator.url, { ...FAST, ackTimeoutMs: 5000 });
+    await until(() => seqs(coordinator).includes(1), 'seq 1');
+    expect(coordinator.updates[1].message.baseVersion).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Seq 1 travels unanswered and no steps were computed for seq 2.
+    expect(seqs(coordinator)).toEqual([0, 1]);
+    expect(session.status.samples).toBe(2 * 16);
   });
 
   for (const [reason, givenBack] of [

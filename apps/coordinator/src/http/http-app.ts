@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import { PROTOCOL_VERSION, ValidationError, type Health } from '@vtrain/protocol';
+import {
+  expandRunPreset,
+  PROTOCOL_VERSION,
+  RUN_PRESETS,
+  ValidationError,
+  type Health,
+} from '@vtrain/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { bearerToken, tokenMatches, type FailedTokenThrottle } from '../net/researcher-token.js';
 import type { ExportFileName, ExportFiles } from '../export/export-run.js';
@@ -207,10 +213,14 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
 
   app.get('/api/runs', () => manager.listRuns());
 
+  // `{ preset, ...overrides }` becomes the preset's config with the overrides merged in;
+  // the result is validated like any other body. An unknown preset is a 400 at `preset`.
   app.post('/api/runs', { onRequest: requireResearcher }, async (request, reply) => {
-    const id = await manager.createRun(request.body);
+    const id = await manager.createRun(expandRunPreset(request.body));
     return reply.code(201).send({ id });
   });
+
+  app.get('/api/presets', () => RUN_PRESETS);
 
   app.get<{ Params: RunParams }>('/api/runs/:id', async (request, reply) => {
     const run = manager.getRun(request.params.id);

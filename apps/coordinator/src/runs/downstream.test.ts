@@ -1,7 +1,7 @@
 import { mulberry32 } from '@vtrain/optimizer';
 import { RunConfigSchema, type RunConfigInput } from '@vtrain/protocol';
 import { describe, expect, it } from 'vitest';
-import { WorkerReplicas, type DownstreamReply } from './downstream.js';
+import { WorkerReplicas, type DownstreamReply, type GlobalModel } from './downstream.js';
 import { RunEngine } from './run-engine.js';
 
 function asyncEngine(weights: Float32Array, extra: Partial<RunConfigInput> = {}): RunEngine {
@@ -120,6 +120,83 @@ describe('WorkerReplicas', () => {
     console.log(
       `max ||global - copy|| ${maxError.toFixed(4)}, max change between replies ${maxChange.toFixed(4)}, bound ${((maxChange * q) / (1 - q)).toFixed(2)}`,
     );
+  });
+
+  it('chooses from the candidate list exactly what a scan of every coordinate chooses, ties included', () => {
+    const P = 3000;
+    const budget = 15;
+    const random = mulberry32(29);
+    const initial = Float32Array.from({ length: P }, () => Math.round((random() - 0.5) * 16) / 16);
+    const engine = asyncEngine(initial.slice());
+    // Candidates from the patch history, as the coordinator runs it...
+    let listed = 0;
+    const viaCandidates: GlobalModel = {
+      get weights() {
+        return engine.weights;
+      },
+      get version() {
+        return engine.version;
+      },
+      changedSince(fromVersion, maxEntries, ordered) {
+        const changed = engine.changedSince(fromVersion, maxEntries, ordered);
+        if (changed !== undefined && changed.length > 0) listed++;
+        return changed;
+      },
+    };
+    // ...against a history that never knows: every reply scans all P coordinates.
+    const viaScan: GlobalModel = {
+      get weights() {
+        return engine.weights;
+      },
+      get version() {
+        return engine.version;
+      },
+      changedSince: () => undefined,
+    };
+    const candidates = new WorkerReplicas(initial, budget);
+    const scan = new WorkerReplicas(initial, budget);
+    const workers = Array.from({ length: 5 }, (_, w) => ({ id: `w${w}`, version: 0, seq: 0 }));
+    for (const worker of workers) engine.join(worker.id, 0);
+    let compared = 0;
+    for (let step = 0; step < 1200; step++) {
+      const worker = workers[Math.floor(random() * workers.length)];
+      if (!worker) throw new Error('no worker');
+      // Few distinct values (multiples of 1/16): many magnitudes tie at the threshold.
+      const k = 1 + Math.floor(random() * 40);
+      const update = randomUpdate(random, P, k, 1);
+      const values = update.values.map((v) => Math.round(v * 8) / 16);
+      engine.submit(
+        {
+          workerId: worker.id,
+          seq: worker.seq++,
+          baseVersion: worker.version,
+          computeMs: 1,
+          samples: 1,
+          trainLoss: 1,
+          payloadBytes: 1,
+        },
+        { ...update, values },
+        step,
+      );
+      // Now and then a worker pulls the exact model (undefined), as after a decode failure.
+      const have = random() < 0.02 ? undefined : worker.version;
+      const a = candidates.reply(worker.id, have, viaCandidates);
+      const b = scan.reply(worker.id, have, viaScan);
+      expect(a.kind).toBe(b.kind);
+      if (a.kind === 'patch' && b.kind === 'patch') {
+        expect(a.fromVersion).toBe(b.fromVersion);
+        expect([...a.indices]).toEqual([...b.indices]);
+        expect(sameBits(a.values, b.values)).toBe(true);
+        compared++;
+      }
+      expect(candidates.distanceSquared(worker.id, engine.weights)).toBe(
+        scan.distanceSquared(worker.id, engine.weights),
+      );
+      if (random() < 0.1) continue; // the reply is lost
+      worker.version = engine.version;
+    }
+    expect(compared).toBeGreaterThan(1000);
+    expect(listed).toBeGreaterThan(200); // the candidate path, not only its full-scan fallback
   });
 
   it('catches a worker up exactly, bit for bit, on a dense pull and when the difference fits the budget', () => {

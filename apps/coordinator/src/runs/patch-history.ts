@@ -91,9 +91,11 @@ export class PatchHistory {
    * Sorted coordinates changed after `fromVersion` up to the latest recorded
    * version, or undefined when the history cannot tell (too old, or a version
    * that changed everything) or when the patch would not be smaller than
-   * `maxEntries`.
+   * `maxEntries`. With `ordered` false the coordinates come in no particular
+   * order, which spares the sort when several versions contribute (a caller
+   * that de-duplicates and selects among them needs no order).
    */
-  changedSince(fromVersion: number, maxEntries: number): Uint32Array | undefined {
+  changedSince(fromVersion: number, maxEntries: number, ordered = true): Uint32Array | undefined {
     if (fromVersion + 1 < this.firstVersion) return undefined;
     if (this.everythingChangedAt !== undefined && fromVersion < this.everythingChangedAt) {
       return undefined;
@@ -112,7 +114,7 @@ export class PatchHistory {
       if (filled > before) bucketsUsed++;
     }
     // One bucket is sorted already; entries of several interleave.
-    return bucketsUsed > 1 ? changed.sort() : changed;
+    return ordered && bucketsUsed > 1 ? changed.sort() : changed;
   }
 
   /** Copies the live entries of version's bucket into `out` from `at`; returns the next free position. */

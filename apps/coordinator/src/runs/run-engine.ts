@@ -218,10 +218,13 @@ export class RunEngine {
     return this.run({ type: 'evaluated', loss: mean, at }).effects;
   }
 
-  /** The sorted coordinates changed since `fromVersion`, when fewer than `maxEntries`. */
-  changedSince(fromVersion: number, maxEntries: number): Uint32Array | undefined {
+  /**
+   * The coordinates changed since `fromVersion`, when fewer than `maxEntries`:
+   * sorted, or in no particular order when `ordered` is false.
+   */
+  changedSince(fromVersion: number, maxEntries: number, ordered = true): Uint32Array | undefined {
     if (fromVersion === this.version) return new Uint32Array(0);
-    return this.history.changedSince(fromVersion, maxEntries);
+    return this.history.changedSince(fromVersion, maxEntries, ordered);
   }
 
   /**

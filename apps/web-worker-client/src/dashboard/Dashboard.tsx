@@ -90,6 +90,7 @@ export function Dashboard({ token, onChangeToken }: DashboardProps) {
           <button
             type="button"
             className="primary wide"
+            data-testid="new-run"
             onClick={() => {
               setView({ kind: 'launch' });
             }}

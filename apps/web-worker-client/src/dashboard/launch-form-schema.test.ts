@@ -1,13 +1,13 @@
 import validator from '@rjsf/validator-ajv8';
 import { getDefaultFormState } from '@rjsf/utils';
-import { RunConfigSchema } from '@vtrain/protocol';
+import { RUN_PRESETS, RunConfigSchema } from '@vtrain/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   humanize,
-  INITIAL_RUN_CONFIG,
   issuesToErrorSchema,
   runConfigJsonSchema,
   runConfigUiSchema,
+  withoutNulls,
 } from './launch-form-schema.js';
 
 describe('runConfigJsonSchema', () => {
@@ -35,15 +35,24 @@ describe('runConfigJsonSchema', () => {
     ]);
   });
 
-  it('fills the form defaults into a config the protocol accepts', () => {
-    const formData: unknown = getDefaultFormState(validator, schema, {
-      ...INITIAL_RUN_CONFIG,
-      name: 'x',
-    });
-    const parsed = RunConfigSchema.safeParse(formData);
-    expect(parsed.error?.issues).toBeUndefined();
-    expect(parsed.data?.dataset.shards).toBe(16);
-    expect(parsed.data?.compression.density).toBe(0.01);
+  it.each(RUN_PRESETS.map((p) => [p.name, p] as const))(
+    'fills the form defaults into the %s preset, a config the protocol accepts',
+    (_name, preset) => {
+      const formData: unknown = withoutNulls(
+        getDefaultFormState(validator, schema, { name: 'x', ...preset.config }),
+      );
+      const parsed = RunConfigSchema.safeParse(formData);
+      expect(parsed.error?.issues).toBeUndefined();
+      // The defaults fill what the preset leaves out, and never override what it sets.
+      expect(parsed.data).toEqual(RunConfigSchema.parse({ name: 'x', ...preset.config }));
+    },
+  );
+
+  it('hides the fields chosen at the top of the form, and its own submit button', () => {
+    const ui = runConfigUiSchema(schema);
+    expect(ui.name).toEqual({ 'ui:widget': 'hidden' });
+    expect((ui.dataset as Record<string, unknown>).name).toEqual({ 'ui:widget': 'hidden' });
+    expect(ui['ui:submitButtonOptions']).toEqual({ norender: true });
   });
 
   it('hides the discriminator fields of union options', () => {

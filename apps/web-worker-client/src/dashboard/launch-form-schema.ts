@@ -1,11 +1,12 @@
 import type { ErrorSchema, RJSFSchema, UiSchema } from '@rjsf/utils';
-import { RunConfigSchema, type FieldIssue, type RunConfigInput } from '@vtrain/protocol';
+import { RunConfigSchema, type FieldIssue } from '@vtrain/protocol';
 import * as z from 'zod';
 
 /*
- * The launch form is generated from the protocol's RunConfigSchema, so every
- * parameter the coordinator accepts has a field, with its default and bounds,
- * and a new parameter appears in the form without touching the dashboard.
+ * The launch form's "Advanced" section is generated from the protocol's
+ * RunConfigSchema, so every parameter the coordinator accepts has a field,
+ * with its default and bounds, and a new parameter appears in the form
+ * without touching the dashboard.
  */
 
 type JsonObject = Record<string, unknown>;
@@ -89,6 +90,46 @@ function annotate(node: unknown): unknown {
   return out;
 }
 
+/** Title of the "absent" option of an optional object ({@link optionalObjectsAsSwitches}). */
+export const ABSENT_OPTION = 'off';
+
+/**
+ * An optional object without a default (`contributionCap`) becomes a choice
+ * between `off` (null, the default) and `on` (the object). rjsf fills every
+ * object whose fields have defaults, so the object as it is would always be
+ * sent, switching on what the run config leaves off; `null` is dropped before
+ * sending ({@link withoutNulls}).
+ */
+function optionalObjectsAsSwitches(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(optionalObjectsAsSwitches);
+  if (!isObject(node)) return node;
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(node)) out[key] = optionalObjectsAsSwitches(value);
+  if (isObject(out.properties)) {
+    const required = Array.isArray(out.required) ? out.required : [];
+    const properties: JsonObject = {};
+    for (const [key, value] of Object.entries(out.properties)) {
+      const optionalObject =
+        isObject(value) &&
+        value.type === 'object' &&
+        !('default' in value) &&
+        !required.includes(key);
+      properties[key] = optionalObject
+        ? {
+            title: humanize(key),
+            default: null,
+            anyOf: [
+              { title: ABSENT_OPTION, type: 'null' },
+              { ...value, title: 'on', [UNION_OPTION]: true },
+            ],
+          }
+        : value;
+    }
+    out.properties = properties;
+  }
+  return out;
+}
+
 /** JSON Schema (draft-07, what rjsf's ajv validator speaks) of what a researcher may submit. */
 export function runConfigJsonSchema(): RJSFSchema {
   const schema = z.toJSONSchema(RunConfigSchema, {
@@ -97,7 +138,18 @@ export function runConfigJsonSchema(): RJSFSchema {
     unrepresentable: 'any',
   }) as JsonObject;
   delete schema.$schema;
-  return annotate(schema) as RJSFSchema;
+  return annotate(optionalObjectsAsSwitches(schema)) as RJSFSchema;
+}
+
+/** The form's data without the `null`s that stand for an absent optional object. */
+export function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (!isObject(value)) return value;
+  const out: JsonObject = {};
+  for (const [key, entry] of Object.entries(value)) {
+    if (entry !== null) out[key] = withoutNulls(entry);
+  }
+  return out;
 }
 
 /**
@@ -125,17 +177,14 @@ export function runConfigUiSchema(schema: RJSFSchema): UiSchema {
     return out;
   };
   Object.assign(ui, walk(schema));
-  ui.name = { 'ui:placeholder': 'e.g. hybrid vs sync, 1% top-k' };
-  ui['ui:submitButtonOptions'] = { submitText: 'Launch run' };
+  // The run's name and its data set are chosen at the top of the form, above the generated
+  // fields, and the form's own button launches: the generated part shows neither.
+  ui.name = { 'ui:widget': 'hidden' };
+  const dataset = (ui.dataset ?? {}) as UiSchema;
+  ui.dataset = { ...dataset, name: { 'ui:widget': 'hidden' } };
+  ui['ui:submitButtonOptions'] = { norender: true };
   return ui;
 }
-
-/** What the form starts with: a hybrid Smooth Switch schedule and a stop rule (both are required). */
-export const INITIAL_RUN_CONFIG: RunConfigInput = {
-  name: '',
-  schedule: { kind: 'hybrid', threshold: { shape: 'linear', clock: 'updates', horizon: 600 } },
-  stop: { targetAccuracy: 0.97, maxSeconds: 3600 },
-};
 
 /**
  * The server's field issues (dotted paths such as `schedule.deadline.slack`)

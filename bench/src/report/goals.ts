@@ -1,0 +1,208 @@
+import type { ExperimentResult } from '../results.js';
+import type { IngestResult } from '../ingest/ingest-types.js';
+import type { OverheadResult } from '../overhead/overhead-types.js';
+import type { PeerResult } from '../peer/peer-types.js';
+import { provenanceText, type Provenance, type Recorded } from '../provenance.js';
+import { bytes, pct, table } from './format.js';
+import { peerHeadline } from './peer-section.js';
+import { summarise } from './summaries.js';
+import { hybridVerdict, points } from './verdict.js';
+
+/** `packages/optimizer/bench/results/topk.json`, the parts the goals table reads. */
+export interface TopKFile {
+  readonly date: string;
+  readonly target: { readonly parameterCount: number; readonly maxMedianMs: number };
+  readonly sizes: readonly {
+    readonly parameterCount: number;
+    readonly timings: readonly { readonly method: string; readonly medianMs: number }[];
+  }[];
+}
+
+/** `apps/web-worker-client/bench/results/engine-overhead.json`, the parts the goals table reads. */
+export interface BrowserOverheadFile {
+  readonly chromium: string;
+  readonly results: readonly {
+    readonly backend: string;
+    readonly bareSamplesPerSecond: number;
+    readonly engineSamplesPerSecond: number;
+  }[];
+}
+
+/** What the goals table is computed from; a missing file makes its rows say so. */
+export interface GoalInputs {
+  readonly schedules?: Recorded<ExperimentResult>;
+  readonly sparsification?: Recorded<ExperimentResult>;
+  readonly ingest?: Recorded<IngestResult>;
+  readonly overhead?: Recorded<OverheadResult>;
+  readonly peer?: Recorded<PeerResult>;
+  readonly topK?: Recorded<TopKFile>;
+  readonly browserOverhead?: Recorded<BrowserOverheadFile>;
+}
+
+type Verdict = 'met' | 'not met';
+
+interface Goal {
+  readonly goal: string;
+  readonly measured: string;
+  readonly verdict: Verdict | 'not measured';
+  readonly source: string;
+}
+
+function source(file: string, provenance: Provenance | undefined, date?: string): string {
+  // The two package benches predate `provenance` and record only their date.
+  const where =
+    provenance === undefined && date !== undefined ? `dated ${date}` : provenanceText(provenance);
+  return `\`${file}\` (${where})`;
+}
+
+function unmeasured(goal: string, file: string): Goal {
+  return { goal, measured: 'no result file', verdict: 'not measured', source: `\`${file}\`` };
+}
+
+function verdict(met: boolean): Verdict {
+  return met ? 'met' : 'not met';
+}
+
+function hybridGoal(r: Recorded<ExperimentResult> | undefined): Goal {
+  const goal =
+    'A Smooth Switch hybrid beats both pure modes at a fixed budget (8 heterogeneous workers)';
+  const file = 'bench/results/exp1-schedules.json';
+  const sync = r?.groups.find((g) => g.key === 'sync');
+  const async = r?.groups.find((g) => g.key === 'async');
+  const hybrids = r?.groups.filter((g) => g.key.startsWith('hybrid')) ?? [];
+  if (!r || !sync || !async || hybrids.length === 0) return unmeasured(goal, file);
+  const best = hybrids
+    .map((h) => hybridVerdict(h, sync, async))
+    .sort(
+      (a, b) =>
+        Math.min(b.meanGainOverSync, b.meanGainOverAsync) -
+        Math.min(a.meanGainOverSync, a.meanGainOverAsync),
+    )[0];
+  return {
+    goal,
+    measured: `best: ${best.hybrid}, ${points(best.meanGainOverSync)} over sync, ${points(best.meanGainOverAsync)} over async (ahead of both in ${best.seedsBeatingBoth}/${best.seeds} seeds)`,
+    verdict: verdict(best.beatsBothOnMean),
+    source: source(file, r.provenance),
+  };
+}
+
+function sparsificationGoal(r: Recorded<ExperimentResult> | undefined): Goal {
+  const goal = '1% top-k with error feedback beats dense asynchronous SGD under staleness';
+  const file = 'bench/results/exp2-sparsification.json';
+  const dense = r?.groups.find((g) => g.key === 'd1');
+  const sparse = r?.groups.find((g) => g.key === 'd0.01+ef');
+  if (!r || !dense || !sparse) return unmeasured(goal, file);
+  const d = summarise(dense).accuracy.mean;
+  const s = summarise(sparse).accuracy.mean;
+  return {
+    goal,
+    measured: `${pct(s, 1)} against ${pct(d, 1)} (${points(s - d)})`,
+    verdict: verdict(s > d),
+    source: source(file, r.provenance),
+  };
+}
+
+function ingestGoal(r: Recorded<IngestResult> | undefined): Goal {
+  const goal =
+    'Coordinator ingest, distinct coordinates per client: ≥ 1,000 updates/s and ≥ 50% of bare socket.io';
+  const file = 'bench/results/ingest.json';
+  if (!r) return unmeasured(goal, file);
+  const rate = r.distinctIndices.updatesPerSecond;
+  const share = rate / r.bare.updatesPerSecond;
+  return {
+    goal,
+    measured: `${rate.toFixed(0)} updates/s, ${pct(share, 0)} of bare`,
+    verdict: verdict(rate >= 1000 && share >= 0.5),
+    source: source(file, r.provenance),
+  };
+}
+
+function workerGoal(r: Recorded<OverheadResult> | undefined): Goal {
+  const goal = "Headless worker (Node, wasm) ≥ 85% of a bare tfjs loop's samples/s";
+  const file = 'bench/results/overhead.json';
+  if (!r) return unmeasured(goal, file);
+  return {
+    goal,
+    measured: pct(r.ratio, 0),
+    verdict: verdict(r.ratio >= 0.85),
+    source: source(file, r.provenance),
+  };
+}
+
+function browserGoal(r: Recorded<BrowserOverheadFile> | undefined): Goal {
+  const goal = 'Browser training engine ≥ 85% of a bare tfjs loop, every backend (Chromium)';
+  const file = 'apps/web-worker-client/bench/results/engine-overhead.json';
+  if (!r || r.results.length === 0) return unmeasured(goal, file);
+  const ratios = r.results.map((x) => ({
+    backend: x.backend,
+    ratio: x.engineSamplesPerSecond / x.bareSamplesPerSecond,
+  }));
+  return {
+    goal,
+    measured: ratios.map((x) => `${x.backend} ${pct(x.ratio, 0)}`).join(', '),
+    verdict: verdict(ratios.every((x) => x.ratio >= 0.85)),
+    source: source(file, r.provenance),
+  };
+}
+
+function topKGoal(r: Recorded<TopKFile> | undefined): Goal {
+  const file = 'packages/optimizer/bench/results/topk.json';
+  const size = r?.sizes.find((s) => s.parameterCount === r.target.parameterCount);
+  const timing = size?.timings.find((t) => t.method.startsWith('selectTopK'));
+  if (!r || !timing)
+    return unmeasured('Top-k selection at 1% of 1M parameters within its time budget', file);
+  return {
+    goal: `Top-k selection at 1% of ${r.target.parameterCount.toLocaleString('en-US')} parameters in ≤ ${r.target.maxMedianMs} ms`,
+    measured: `${timing.medianMs.toFixed(1)} ms (median)`,
+    verdict: verdict(timing.medianMs <= r.target.maxMedianMs),
+    source: source(file, r.provenance, r.date),
+  };
+}
+
+function peerGoals(r: Recorded<PeerResult> | undefined): Goal[] {
+  const file = 'bench/results/peer.json';
+  const timeGoal = "Demo run to 95.6% on the full MNIST test set in ≤ 54 s (half of DISCO's 108 s)";
+  const bytesGoal =
+    "… with ≤ 290 KB of socket.io traffic, both ways (a twentieth of DISCO's 5.7 MB)";
+  if (!r) return [unmeasured(timeGoal, file), unmeasured(bytesGoal, file)];
+  const head = peerHeadline(r);
+  return [
+    {
+      goal: timeGoal,
+      measured:
+        head.seconds === undefined
+          ? 'not reached in every repetition'
+          : `${head.seconds.toFixed(1)} s (median)`,
+      verdict: verdict(head.seconds !== undefined && head.seconds <= r.goal.seconds),
+      source: source(file, r.provenance),
+    },
+    {
+      goal: bytesGoal,
+      measured: `${bytes(head.bytes)} (median)`,
+      verdict: verdict(head.bytes <= r.goal.bytes),
+      source: source(file, r.provenance),
+    },
+  ];
+}
+
+/** "Goals at a glance": each goal, its measured value, met or not, and the file (with commit and date) it comes from. */
+export function goalsSection(inputs: GoalInputs): string[] {
+  const goals: Goal[] = [
+    hybridGoal(inputs.schedules),
+    sparsificationGoal(inputs.sparsification),
+    ...peerGoals(inputs.peer),
+    ingestGoal(inputs.ingest),
+    workerGoal(inputs.overhead),
+    browserGoal(inputs.browserOverhead),
+    topKGoal(inputs.topK),
+  ];
+  return [
+    '## Goals at a glance',
+    '',
+    table(
+      ['goal', 'measured', 'verdict', 'from'],
+      goals.map((g) => [g.goal, g.measured, g.verdict === 'met' ? '**met**' : g.verdict, g.source]),
+    ),
+    '',
+  ];
+}
