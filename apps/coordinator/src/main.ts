@@ -15,12 +15,15 @@ Starts the coordinator. Environment:
   PORT               HTTP and socket.io port (default 3000)
   HOST               interface to listen on (default 127.0.0.1; 0.0.0.0 for a LAN)
   DATA_DIR           database, checkpoints and the researcher token (default ./data)
-  COORDINATOR_TOKEN  researcher token (default: generated once, kept in DATA_DIR)
+  COORDINATOR_TOKEN  researcher token, at least 16 printable characters (default:
+                     generated once, kept in DATA_DIR/researcher-token)
   WEB_ROOT           built web client to serve (default apps/web-worker-client/dist)
   ORIGINS            comma-separated web origins besides this one allowed to use the
-                     API and socket.io (default none: same-origin only)
-  TRUST_PROXY        1: take worker addresses from the last X-Forwarded-For entry
-                     (only behind a proxy that sets it; default 0)
+                     API and socket.io (default none: same-origin only); their host
+                     names are also the DNS names the coordinator answers to
+  HTTP_RATE_LIMIT    HTTP requests per minute per client address (default 1200; 0: off)
+  TRUST_PROXY        behind a reverse proxy: 1 (or its address) to take client and
+                     worker addresses from X-Forwarded-For (default 0: not trusted)
   WORKER_CONNECTIONS_PER_ADDRESS, WORKER_CONNECTIONS_TOTAL,
   WORKER_CONNECT_BURST_PER_ADDRESS, WORKER_CONNECTS_PER_SECOND_PER_ADDRESS,
   WORKER_IDENTITY_BURST_PER_ADDRESS, WORKER_IDENTITIES_PER_SECOND_PER_ADDRESS,
@@ -60,13 +63,23 @@ async function main(): Promise<void> {
     throw new Error(`PORT must be a port number, got "${process.env.PORT ?? ''}"`);
   }
   const dataDir = resolve(process.env.DATA_DIR ?? 'data');
+  // Set but empty is a mistake to report, not a request for a generated token.
   const token = process.env.COORDINATOR_TOKEN;
+  const rateLimit = Number(process.env.HTTP_RATE_LIMIT ?? 1200);
+  if (!Number.isInteger(rateLimit) || rateLimit < 0) {
+    throw new Error(
+      `HTTP_RATE_LIMIT must be a whole number of requests a minute, got "${process.env.HTTP_RATE_LIMIT ?? ''}"`,
+    );
+  }
+  const trustProxy = trustProxyFromEnv(process.env.TRUST_PROXY);
   const coordinator = await startCoordinator({
     port,
     dataDir,
     webRoot: process.env.WEB_ROOT ? resolve(process.env.WEB_ROOT) : DEFAULT_WEB_ROOT,
     ...(process.env.HOST ? { host: process.env.HOST } : {}),
-    ...(token ? { token } : {}),
+    ...(token === undefined ? {} : { token }),
+    requestsPerMinute: rateLimit,
+    ...(trustProxy === undefined ? {} : { trustProxy }),
     allowedOrigins: parseOriginList(process.env.ORIGINS),
     workerLimits: workerLimitsFromEnv(process.env),
     identityRetention: identityRetentionFromEnv(process.env),
@@ -131,13 +144,14 @@ function workerLimitsFromEnv(env: NodeJS.ProcessEnv): Partial<WorkerLimits> {
     const value = envNumber(env, name);
     if (value !== undefined) limits[key as keyof WorkerLimits] = value;
   }
-  const trust = env.TRUST_PROXY;
-  if (trust !== undefined && trust !== '') {
-    if (trust !== '0' && trust !== '1')
-      throw new Error(`TRUST_PROXY must be 0 or 1, got "${trust}"`);
-    limits.trustProxy = trust === '1';
-  }
+  if (trustProxyFromEnv(env.TRUST_PROXY) !== undefined) limits.trustProxy = true;
   return limits as Partial<WorkerLimits>;
+}
+
+/** `TRUST_PROXY`: unset, empty, 0 or false: not trusted; 1 or true: any proxy; else the proxy's address. */
+function trustProxyFromEnv(raw: string | undefined): true | string | undefined {
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return undefined;
+  return raw === '1' || raw === 'true' ? true : raw;
 }
 
 function identityRetentionFromEnv(env: NodeJS.ProcessEnv): Partial<IdentityRetention> {

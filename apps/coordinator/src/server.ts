@@ -13,8 +13,13 @@ import { Server } from 'socket.io';
 import { Evaluator } from './evaluation/evaluator.js';
 import { RunExports } from './runs/run-exports.js';
 import { buildHttpApp } from './http/http-app.js';
-import { originPolicy } from './http/origin-policy.js';
-import { attachDashboardNamespace, dashboardRoom } from './net/dashboard-namespace.js';
+import { hostPolicy, originPolicy, ownHostNames } from './http/origin-policy.js';
+import {
+  attachDashboardNamespace,
+  dashboardRoom,
+  dashboardWorkersRoom,
+} from './net/dashboard-namespace.js';
+import { FailedTokenThrottle, checkResearcherToken } from './net/researcher-token.js';
 import {
   attachWorkerNamespace,
   endRunForWorkers,
@@ -53,6 +58,13 @@ export interface CoordinatorOptions {
    * socket.io (`ORIGINS`); default none: same-origin only.
    */
   readonly allowedOrigins?: readonly string[];
+  /**
+   * HTTP requests per minute one client address may make (`HTTP_RATE_LIMIT`, default
+   * 1200); 0 turns the limit off.
+   */
+  readonly requestsPerMinute?: number;
+  /** Behind a reverse proxy: trust its `X-Forwarded-For` for client addresses (`TRUST_PROXY`). */
+  readonly trustProxy?: boolean | string;
   /**
    * A run to create when the database holds none (the demo run of a first start). It is
    * created before the coordinator listens: the first answer of `/api/health` means it exists.
@@ -95,9 +107,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       console.log(message);
     });
   await mkdir(options.dataDir, { recursive: true });
+  // Before anything else: a coordinator with a guessable token must not start at all.
+  const token =
+    options.token === undefined
+      ? await researcherToken(options.dataDir)
+      : checkResearcherToken(options.token, 'COORDINATOR_TOKEN');
   // The main thread builds models to initialise and export weights.
   await useFastestNodeBackend();
-  const token = options.token ?? (await researcherToken(options.dataDir));
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const store = new Store(join(options.dataDir, 'coordinator.sqlite'));
   const checkpoints = new CheckpointStore(join(options.dataDir, 'checkpoints'));
@@ -123,22 +139,36 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   });
   const exports = new RunExports(manager, checkpoints, maxMessageBytes, log);
   const originAllowed = originPolicy(options.allowedOrigins);
+  const hostAllowed = hostPolicy(ownHostNames(options.host, options.allowedOrigins ?? []));
+  const tokenThrottle = new FailedTokenThrottle();
   // Nothing listens before the runs are open, so this is true from the first answer until close.
   let ready = true;
-  const app = buildHttpApp({
+  const app = await buildHttpApp({
     manager,
     token,
     ready: () => ready,
     exportFiles: (runId) => exports.files(runId),
     ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
     originAllowed,
+    hostAllowed,
+    tokenThrottle,
+    storageOk: () => manager.storageFault() === undefined,
+    log,
+    ...(options.requestsPerMinute === undefined
+      ? {}
+      : { requestsPerMinute: options.requestsPerMinute }),
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
   });
   const io = new Server(app.server, {
     maxHttpBufferSize: maxMessageBytes,
     serveClient: false,
     // Checked on the handshake and on the websocket upgrade: a refused origin gets 403.
     allowRequest: (request, callback) => {
-      callback(null, originAllowed(request.headers.origin, request.headers.host));
+      callback(
+        null,
+        hostAllowed(request.headers.host) &&
+          originAllowed(request.headers.origin, request.headers.host),
+      );
     },
   });
   const identities = new WorkerIdentities(store, {
@@ -154,7 +184,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     // A new history starts with every process: versions of the last one mean other weights.
     epoch: randomBytes(8).toString('hex'),
   });
-  const dashboards = attachDashboardNamespace(io, manager, token);
+  const dashboards = attachDashboardNamespace(io, manager, token, tokenThrottle);
   notices.listener = {
     version: (runId, version) => {
       notifyWaitingWorkers(workers, runId, version);
@@ -175,8 +205,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     metrics: (point) => dashboards.to(dashboardRoom(point.runId)).emit('metrics', point),
     runStatus: (run: RunSummary) => dashboards.emit('run-status', { type: 'run-status', run }),
     workers: (runId, rows) =>
+      // The worker table goes to researchers only (anonymous viewers see the counts).
       dashboards
-        .to(dashboardRoom(runId))
+        .to(dashboardWorkersRoom(runId))
         .emit('workers', { type: 'workers', runId, workers: rows }),
   };
 
@@ -210,14 +241,20 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 }
 
-/** COORDINATOR_TOKEN, else the token kept in dataDir, else a new one written there. */
+/**
+ * The token kept in dataDir, else a new one written there.
+ *
+ * @throws ResearcherTokenError when the kept file holds a short or empty token.
+ */
 async function researcherToken(dataDir: string): Promise<string> {
   const path = join(dataDir, 'researcher-token');
+  let kept: string;
   try {
-    return (await readFile(path, 'utf8')).trim();
+    kept = await readFile(path, 'utf8');
   } catch {
     const token = randomBytes(24).toString('base64url');
     await writeFile(path, `${token}\n`, { mode: 0o600 });
     return token;
   }
+  return checkResearcherToken(kept.trim(), path);
 }

@@ -17,7 +17,7 @@ import { WEB_ROOT, waitFor } from './support/coordinator.js';
  * and trains on.
  */
 
-const TOKEN = 'restart-token';
+const TOKEN = 'restart-researcher-token';
 
 /** The coordinator as its own process, serving the built pages, on `port` and `dataDir`. */
 function startCoordinatorProcess(port: number, dataDir: string): Promise<ChildProcess> {

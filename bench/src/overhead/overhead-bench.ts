@@ -12,7 +12,7 @@ import type { OverheadResult } from './overhead-types.js';
 
 const HIDDEN = [128];
 const BATCH = 32;
-const TOKEN = 'overhead-bench';
+const TOKEN = 'overhead-bench-token';
 
 /**
  * Another build's worker CLI to measure in the same run, e.g. the main branch's

@@ -4,8 +4,29 @@ import {
   HealthSchema,
   MetricsPointSchema,
   RunSummarySchema,
+  StorageFaultSchema,
+  SubscribedSchema,
+  WorkerSummarySchema,
 } from './dashboard.js';
+import { RunConfigSchema } from './run-config.js';
 import { safeParseMessage } from './validation.js';
+
+function summaryInput(): Record<string, unknown> {
+  return {
+    id: 'run-1',
+    name: 'r',
+    status: 'active',
+    createdAt: 1,
+    version: 0,
+    parameterCount: 10,
+    activeWorkers: 0,
+    config: RunConfigSchema.parse({
+      name: 'r',
+      schedule: { kind: 'async' },
+      stop: { maxVersions: 10 },
+    }),
+  };
+}
 
 const point = {
   runId: 'run-1',
@@ -75,7 +96,53 @@ describe('evaluation figures on the wire', () => {
 
 describe('HealthSchema', () => {
   it('says whether the coordinator is ready', () => {
-    expect(HealthSchema.parse({ ok: true, ready: true, protocolVersion: 2 }).ready).toBe(true);
-    expect(HealthSchema.safeParse({ ok: true, protocolVersion: 2 }).success).toBe(false);
+    expect(
+      HealthSchema.parse({ ok: true, ready: true, protocolVersion: 3, storage: 'ok' }).ready,
+    ).toBe(true);
+    expect(HealthSchema.safeParse({ ok: true, protocolVersion: 3, storage: 'ok' }).success).toBe(
+      false,
+    );
+  });
+});
+
+describe('worker table rows', () => {
+  const row = {
+    workerId: 'w-1',
+    kind: 'browser',
+    browser: 'Chrome 131',
+    os: 'Linux',
+    backend: 'webgpu',
+    samplesPerSecond: 100,
+    updatesApplied: 3,
+    updatesRejected: 0,
+    lastSeenAt: 1,
+  };
+
+  it('carry families, and refuse a user agent or an over-long family', () => {
+    expect(WorkerSummarySchema.parse(row)).toEqual(row);
+    expect(
+      WorkerSummarySchema.safeParse({ ...row, description: 'Mozilla/5.0 (X11; Linux x86_64)' })
+        .success,
+    ).toBe(false);
+    expect(WorkerSummarySchema.safeParse({ ...row, browser: 'x'.repeat(61) }).success).toBe(false);
+  });
+
+  it('are optional in a subscription answer (researcher token only)', () => {
+    const base = { type: 'subscribed', run: RunSummarySchema.parse(summaryInput()), metrics: [] };
+    expect(SubscribedSchema.parse(base).workers).toBeUndefined();
+    expect(SubscribedSchema.parse({ ...base, workers: [row] }).workers).toHaveLength(1);
+  });
+});
+
+describe('storage faults', () => {
+  it('name the fault on a run summary and in health', () => {
+    const fault = { code: 'storage-unavailable', message: 'checkpoint: ENOSPC', since: 5 };
+    expect(StorageFaultSchema.parse(fault)).toEqual(fault);
+    expect(StorageFaultSchema.safeParse({ ...fault, code: 'other' }).success).toBe(false);
+    expect(RunSummarySchema.parse({ ...summaryInput(), fault }).fault).toEqual(fault);
+    expect(
+      HealthSchema.safeParse({ ok: true, ready: true, protocolVersion: 3, storage: 'full' })
+        .success,
+    ).toBe(false);
   });
 });

@@ -80,11 +80,19 @@ export const MetricsPointSchema = z.strictObject({
 });
 export type MetricsPoint = z.output<typeof MetricsPointSchema>;
 
-/** A row of the worker table. Never carries an IP address. */
+/**
+ * A row of the worker table, sent only to dashboards holding the researcher token.
+ * Never carries an IP address nor the full user agent: a volunteer shows as the
+ * browser family, the operating system and the backend, which is what a researcher
+ * needs to read speeds and failures and too little to single one out.
+ */
 export const WorkerSummarySchema = z.strictObject({
   workerId: id(),
   kind: z.enum(['browser', 'node']),
-  description: z.string().max(200),
+  /** Browser family with its major version ("Chrome 131"), or "Node.js 20" for a headless worker; "" when unknown. */
+  browser: z.string().max(60),
+  /** Operating system family ("Windows", "macOS", "Linux"...); "" when unknown. */
+  os: z.string().max(60),
   backend: BackendSchema,
   samplesPerSecond: z.number().min(0),
   updatesApplied: z.int().min(0),
@@ -112,6 +120,21 @@ export const EvaluationSchema = z.strictObject({
 });
 export type Evaluation = z.output<typeof EvaluationSchema>;
 
+/**
+ * A host fault that stops a run from making anything durable (disk full, I/O errors on
+ * the database or the checkpoints). While it lasts the coordinator serves reads and
+ * refuses updates with the reject reason `storage-unavailable`; it clears by itself once
+ * writes succeed again.
+ */
+export const StorageFaultSchema = z.strictObject({
+  code: z.literal('storage-unavailable'),
+  /** What failed, for the researcher (e.g. "checkpoint: ENOSPC: no space left on device"). */
+  message: z.string().max(500),
+  /** When the fault began, milliseconds since the Unix epoch. */
+  since: z.number(),
+});
+export type StorageFault = z.output<typeof StorageFaultSchema>;
+
 /** What `GET /api/runs/:id` returns and the dashboard shows in the run list. */
 export const RunSummarySchema = z.strictObject({
   id: id(),
@@ -128,6 +151,8 @@ export const RunSummarySchema = z.strictObject({
   evaluation: EvaluationSchema.optional(),
   /** The run's latest evaluation on the whole test set, with the version it evaluated. */
   fullEvaluation: EvaluationSchema.optional(),
+  /** Present while the run cannot make its progress durable; updates are refused meanwhile. */
+  fault: StorageFaultSchema.optional(),
 });
 export type RunSummary = z.output<typeof RunSummarySchema>;
 
@@ -135,11 +160,17 @@ export type RunSummary = z.output<typeof RunSummarySchema>;
 export const SubscribeSchema = z.strictObject({ type: z.literal('subscribe'), runId: id() });
 export type Subscribe = z.output<typeof SubscribeSchema>;
 
+/**
+ * The answer to {@link SubscribeSchema}. `workers` (the worker table) is present only for a
+ * dashboard connected with the researcher token, and only such dashboards get `workers`
+ * notices; anyone else sees the number of workers (`run.activeWorkers`, the points'
+ * `activeWorkers`).
+ */
 export const SubscribedSchema = z.strictObject({
   type: z.literal('subscribed'),
   run: RunSummarySchema,
   metrics: z.array(MetricsPointSchema),
-  workers: z.array(WorkerSummarySchema),
+  workers: z.array(WorkerSummarySchema).optional(),
 });
 export type Subscribed = z.output<typeof SubscribedSchema>;
 
@@ -152,6 +183,11 @@ export const HealthSchema = z.strictObject({
   ok: z.boolean(),
   ready: z.boolean(),
   protocolVersion: z.int().min(1),
+  /**
+   * `unavailable` while the coordinator's last database or checkpoint write failed (disk
+   * full, I/O error): it serves reads and refuses updates until writes succeed again.
+   */
+  storage: z.enum(['ok', 'unavailable']),
 });
 export type Health = z.output<typeof HealthSchema>;
 

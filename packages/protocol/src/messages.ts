@@ -224,6 +224,11 @@ export const REJECT_REASONS = [
   'stale',
   'late',
   'future-version',
+  /**
+   * The coordinator cannot make anything durable (disk full, I/O errors): it takes no
+   * update until its checkpoint and database writes succeed again. Back off and retry.
+   */
+  'storage-unavailable',
 ] as const;
 export const RejectReasonSchema = z.enum(REJECT_REASONS);
 export type RejectReason = z.output<typeof RejectReasonSchema>;

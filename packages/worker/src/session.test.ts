@@ -518,6 +518,7 @@ describe('WorkerSession pipeline', () => {
     ['stale', true],
     ['late', true],
     ['rate-limited', true],
+    ['storage-unavailable', true],
     ['duplicate', false],
   ] as const) {
     it(`"${reason}": the rejected mass ${givenBack ? 'is sent again' : 'is not sent again'}`, async () => {

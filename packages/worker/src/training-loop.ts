@@ -240,7 +240,9 @@ export class TrainingLoop {
       return;
     }
     this.countRejection(reply.reason);
-    if (reply.reason !== 'rate-limited') this.rateLimitStreak = 0;
+    if (reply.reason !== 'rate-limited' && reply.reason !== 'storage-unavailable') {
+      this.rateLimitStreak = 0;
+    }
     // Not applied: the mass goes back to the residual (nothing was compressed since).
     if (rejectionReturnsMass(reply.reason)) engine.restore(pending.computed.sent);
     switch (reply.reason) {
@@ -253,9 +255,11 @@ export class TrainingLoop {
         // The coordinator is behind the version we hold (it restarted): take its weights whole.
         await this.pull(run, undefined);
         return;
-      case 'rate-limited': {
+      case 'rate-limited':
+      case 'storage-unavailable': {
+        // The coordinator cannot take updates now (too many, or its disk is full): back off.
         const delay = backoffDelayMs(this.rateLimitStreak++, host.timing.retryBackoff, host.random);
-        host.setStatus({ message: `rate-limited; waiting ${(delay / 1000).toFixed(1)} s` });
+        host.setStatus({ message: `${reply.reason}; waiting ${(delay / 1000).toFixed(1)} s` });
         await host.wakeup.until(() => host.isStopped(), delay);
         host.throwIfInterrupted(runId);
         host.setStatus({ message: undefined });

@@ -26,8 +26,8 @@ export interface PendingUpdate {
 /**
  * Rejections that leave the update unapplied for sure, so its sent mass goes back to
  * the error-feedback residual (and is sent again later):
- * - `stale`, `late`, `future-version`, `rate-limited`: the coordinator decided "not
- *   applied" for this seq;
+ * - `stale`, `late`, `future-version`, `rate-limited`, `storage-unavailable`: the
+ *   coordinator decided "not applied" for this seq;
  * - `run-not-active`, `unknown-worker`: refused before the schedule saw it.
  *
  * Not given back:
@@ -42,6 +42,7 @@ export function rejectionReturnsMass(reason: RejectReason): boolean {
     case 'late':
     case 'future-version':
     case 'rate-limited':
+    case 'storage-unavailable':
     case 'run-not-active':
     case 'unknown-worker':
       return true;

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
 import {
   expandRunPreset,
   PROTOCOL_VERSION,
@@ -6,9 +8,10 @@ import {
   type Health,
 } from '@vtrain/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { bearerToken, tokenMatches } from '../net/researcher-token.js';
+import { bearerToken, tokenMatches, type FailedTokenThrottle } from '../net/researcher-token.js';
 import type { ExportFileName, ExportFiles } from '../export/export-run.js';
-import type { OriginPolicy } from './origin-policy.js';
+import { StoreError } from '../store/store-error.js';
+import type { HostPolicy, OriginPolicy } from './origin-policy.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { serveWebClient } from './web-client.js';
 import { RunSetupError } from '../runs/run-setup.js';
@@ -25,11 +28,33 @@ export interface HttpAppOptions {
   readonly bodyLimit?: number;
   /** Which web origins may call the API (the same policy guards socket.io). */
   readonly originAllowed: OriginPolicy;
+  /** Which `Host` names the coordinator answers to (against DNS rebinding; socket.io too). */
+  readonly hostAllowed: HostPolicy;
+  /** Wrong researcher tokens per address (shared with the dashboard socket). */
+  readonly tokenThrottle: FailedTokenThrottle;
+  /** Requests per minute one address may make (`HTTP_RATE_LIMIT`); 0 turns the limit off. */
+  readonly requestsPerMinute?: number;
+  /** Trust `X-Forwarded-For` from a reverse proxy for the client address (`TRUST_PROXY`). */
+  readonly trustProxy?: boolean | string;
+  /** Whether the coordinator's storage takes writes (false: disk full, I/O errors). */
+  readonly storageOk?: () => boolean;
+  /** Where internal errors go, with the reference their anonymous answer carries. */
+  readonly log?: (message: string) => void;
   /** Whether the coordinator serves its runs (false while it shuts down); default always. */
   readonly ready?: () => boolean;
 }
 
 const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * Default requests per minute per client address: 20 a second, far above a page's needs
+ * (the contribute page and the dashboard poll every few seconds, a worker fetches one
+ * shard) yet a ceiling on what one address can make the coordinator do.
+ */
+export const DEFAULT_REQUESTS_PER_MINUTE = 1200;
+
+/** Node errors that mean the host's storage, not the request: answered 503. */
+const STORAGE_ERROR_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS']);
 
 /** Export files and their content types, as served under /api/runs/:id/export/. */
 const EXPORT_CONTENT_TYPES: Record<ExportFileName, string> = {
@@ -47,12 +72,41 @@ interface RunParams {
  * The HTTP API (docs/api.md): JSON, researcher actions behind
  * `Authorization: Bearer <token>`, typed errors as `{ error, message, issues? }`.
  */
-export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
+export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
   const { manager, token } = options;
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
-  const { originAllowed } = options;
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    trustProxy: options.trustProxy ?? false,
+  });
+  const { originAllowed, hostAllowed, tokenThrottle } = options;
+  const log = options.log ?? (() => undefined);
 
   registerSecurityHeaders(app);
+  // DNS rebinding: another site's name re-resolved to this machine passes the origin check
+  // below (its page is "same origin"), but its requests name that site in `Host`.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!hostAllowed(request.headers.host)) {
+      return reply.code(403).send({
+        error: 'forbidden-host',
+        message: 'this Host is not a name of the coordinator (add it to ORIGINS)',
+      });
+    }
+  });
+  const requestsPerMinute = options.requestsPerMinute ?? DEFAULT_REQUESTS_PER_MINUTE;
+  if (requestsPerMinute > 0) {
+    // Per client address (request.ip; the proxy's X-Forwarded-For with TRUST_PROXY). Awaited:
+    // the plugin limits the routes declared after it has loaded, i.e. all of them.
+    await app.register(rateLimit, {
+      max: requestsPerMinute,
+      timeWindow: 60_000,
+      hook: 'onRequest',
+      errorResponseBuilder: (_request, context) => ({
+        statusCode: 429,
+        error: 'rate-limited',
+        message: `more than ${context.max} requests a minute from this address; retry in ${context.after}`,
+      }),
+    });
+  }
   // A page of another site must not use a visitor's browser against the API (its
   // session, its network position); allowed origins also get CORS headers to read answers.
   app.addHook('onRequest', async (request, reply) => {
@@ -76,8 +130,24 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
       .send(),
   );
 
+  // An onRequest hook: the token is checked before a byte of the body is read, so an
+  // anonymous client cannot make the coordinator parse megabytes of JSON.
   const requireResearcher = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (!tokenMatches(bearerToken(request.headers.authorization), token)) {
+    const address = request.ip;
+    if (!tokenThrottle.allows(address)) {
+      const seconds = tokenThrottle.retryAfterSeconds(address);
+      await reply
+        .code(429)
+        .header('retry-after', String(seconds))
+        .send({
+          error: 'rate-limited',
+          message: `too many wrong researcher tokens from this address; retry in ${seconds} s`,
+        });
+      return;
+    }
+    const presented = bearerToken(request.headers.authorization);
+    if (!tokenMatches(presented, token)) {
+      if (presented !== undefined) tokenThrottle.failed(address);
       await reply
         .code(401)
         .header('www-authenticate', 'Bearer')
@@ -85,7 +155,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     }
   };
 
-  app.setErrorHandler(async (error, _request, reply) => {
+  app.setErrorHandler(async (error, request, reply) => {
     if (error instanceof ValidationError) {
       return reply
         .code(400)
@@ -98,10 +168,33 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
         issues: [{ path: error.path, message: error.message }],
       });
     }
-    const status = (error as { statusCode?: number }).statusCode ?? 500;
-    return reply.code(status).send({
-      error: status >= 500 ? 'internal' : 'bad-request',
-      message: (error as Error).message,
+    const typed = error as { statusCode?: number; code?: unknown; error?: unknown };
+    if (typed.statusCode === 429 && typed.error === 'rate-limited') {
+      return reply.code(429).send({ error: 'rate-limited', message: (error as Error).message });
+    }
+    if (
+      (error instanceof StoreError && error.code === 'storage-unavailable') ||
+      (typeof typed.code === 'string' && STORAGE_ERROR_CODES.has(typed.code))
+    ) {
+      log(`storage unavailable during ${request.method} ${request.url}: ${String(error)}`);
+      return reply.code(503).send({
+        error: 'storage-unavailable',
+        message: 'the coordinator cannot write to its storage right now (disk full?); try later',
+      });
+    }
+    const status = typed.statusCode ?? 500;
+    if (status < 500) {
+      // Fastify's own 4xx (bad JSON, body too large): about the client's own request.
+      return reply.code(status).send({ error: 'bad-request', message: (error as Error).message });
+    }
+    // Internal text (paths, SQL, stack) stays in the log; the client gets a reference to it.
+    const ref = randomBytes(6).toString('hex');
+    log(
+      `internal error ${ref} on ${request.method} ${request.url}: ${(error as Error).stack ?? String(error)}`,
+    );
+    return reply.code(500).send({
+      error: 'internal',
+      message: `internal error (reference ${ref} in the coordinator log)`,
     });
   });
 
@@ -109,7 +202,12 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   // means ready; while shutting down it says not ready, with a status scripts can test.
   app.get('/api/health', async (_request, reply) => {
     const ready = options.ready?.() ?? true;
-    const health: Health = { ok: ready, ready, protocolVersion: PROTOCOL_VERSION };
+    const health: Health = {
+      ok: ready,
+      ready,
+      protocolVersion: PROTOCOL_VERSION,
+      storage: (options.storageOk?.() ?? true) ? 'ok' : 'unavailable',
+    };
     return reply.code(ready ? 200 : 503).send(health);
   });
 
@@ -117,7 +215,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
 
   // `{ preset, ...overrides }` becomes the preset's config with the overrides merged in;
   // the result is validated like any other body. An unknown preset is a 400 at `preset`.
-  app.post('/api/runs', { preHandler: requireResearcher }, async (request, reply) => {
+  app.post('/api/runs', { onRequest: requireResearcher }, async (request, reply) => {
     const id = await manager.createRun(expandRunPreset(request.body));
     return reply.code(201).send({ id });
   });
@@ -137,7 +235,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
 
   app.post<{ Params: RunParams }>(
     '/api/runs/:id/stop',
-    { preHandler: requireResearcher },
+    { onRequest: requireResearcher },
     async (request, reply) => {
       const stopped = await manager.stopRun(request.params.id);
       if (!stopped) return reply.code(404).send(notFound(request.params.id, 'no such active run'));
@@ -164,7 +262,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     // Exports are the researcher's results: token only (the dashboard sends it).
     app.get<{ Params: RunParams }>(
       `/api/runs/:id/export/${file}`,
-      { preHandler: requireResearcher },
+      { onRequest: requireResearcher },
       async (request, reply) => {
         const files = await options.exportFiles(request.params.id);
         const bytes = files?.get(file as ExportFileName);

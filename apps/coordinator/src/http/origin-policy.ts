@@ -56,3 +56,57 @@ export function originPolicy(allowed: readonly string[] = []): OriginPolicy {
     return parsed.host === host?.toLowerCase();
   };
 }
+
+/** Whether a request's `Host` header names this coordinator (see {@link hostPolicy}). */
+export type HostPolicy = (host: string | undefined) => boolean;
+
+/** The host name of a `Host` header value (`name[:port]`, `[v6]:port`), lower case; undefined if malformed. */
+export function hostName(host: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(`http://${host}`);
+  } catch {
+    return undefined;
+  }
+  // Anything but name[:port] (a path, credentials) is not a Host header.
+  if (url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search !== '') {
+    return undefined;
+  }
+  return url.hostname.toLowerCase();
+}
+
+function isIpLiteral(name: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || (name.startsWith('[') && name.endsWith(']'));
+}
+
+/**
+ * The `Host` allowlist, against DNS rebinding: a page of another site whose name
+ * re-resolves to this machine would be "same origin" with the coordinator and pass the
+ * origin check, but its requests carry the other site's name as `Host`. Allowed:
+ * - IP literals (`127.0.0.1:3000`, `[::1]`, a LAN address): a page can only reach those
+ *   under the IP itself, which is not a name an attacker controls;
+ * - `localhost` and `*.localhost` (browsers resolve these to loopback themselves);
+ * - `extraNames`: the configured `HOST` when it is a name, and the hosts of `ORIGINS`
+ *   (a coordinator served under a DNS name lists it there, e.g. behind a proxy).
+ */
+export function hostPolicy(extraNames: readonly string[] = []): HostPolicy {
+  const names = new Set(extraNames.map((name) => name.toLowerCase()));
+  return (host) => {
+    if (host === undefined) return false;
+    const name = hostName(host);
+    if (name === undefined) return false;
+    if (isIpLiteral(name)) return true;
+    if (name === 'localhost' || name.endsWith('.localhost')) return true;
+    return names.has(name);
+  };
+}
+
+/** The names {@link hostPolicy} allows besides the defaults: `host` (when a name) and the ORIGINS' hosts. */
+export function ownHostNames(host: string | undefined, origins: readonly string[]): string[] {
+  const names = origins.map((origin) => new URL(normaliseOrigin(origin)).hostname);
+  if (host !== undefined) {
+    const name = hostName(host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);
+    if (name !== undefined) names.push(name);
+  }
+  return names;
+}

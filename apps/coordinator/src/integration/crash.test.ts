@@ -14,7 +14,7 @@ import { spawnWorkers, stopWorkers, waitFor } from './harness.js';
  * the headless workers, never restarted, reconnect by themselves and go on.
  */
 
-const TOKEN = 'crash-token';
+const TOKEN = 'crash-researcher-token';
 const CHECKPOINT_EVERY = 25;
 
 const config: RunConfigInput = {

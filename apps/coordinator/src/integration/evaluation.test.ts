@@ -312,7 +312,12 @@ describe('/api/health on a first start', () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const child = spawn(process.execPath, [COORDINATOR_MAIN], {
-      env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, COORDINATOR_TOKEN: 't' },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        COORDINATOR_TOKEN: 'evaluation-researcher-token',
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     try {

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import type { MetricsPoint, RunConfigInput, RunSummary } from '@vtrain/protocol';
 import { startCoordinator, type Coordinator, type CoordinatorOptions } from '../server.js';
 
-/** What a test may set on its coordinator; the rest is fixed (port 0, a temp folder, 'test-token'). */
+/** What a test may set on its coordinator; the rest is fixed (port 0, a temp folder, 'test-researcher-token'). */
 export type TestCoordinatorOptions = Partial<
-  Pick<CoordinatorOptions, 'webRoot' | 'allowedOrigins' | 'maxMessageBytes'>
+  Pick<CoordinatorOptions, 'webRoot' | 'allowedOrigins' | 'maxMessageBytes' | 'requestsPerMinute'>
 >;
 
 /** A real coordinator on port 0 with a fresh data folder; `restart` keeps the folder. */
@@ -28,7 +28,7 @@ export class TestCoordinator {
     return startCoordinator({
       port: 0,
       dataDir,
-      token: 'test-token',
+      token: 'test-researcher-token',
       log: () => undefined,
       ...options,
     });
@@ -57,7 +57,7 @@ export class TestCoordinator {
     path: string,
     init: { method?: string; body?: unknown; token?: string | null } = {},
   ): Promise<{ status: number; body: unknown }> {
-    const token = init.token === undefined ? 'test-token' : init.token;
+    const token = init.token === undefined ? 'test-researcher-token' : init.token;
     const response = await fetch(`${this.url}${path}`, {
       method: init.method ?? 'GET',
       headers: {

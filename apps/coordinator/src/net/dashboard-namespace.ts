@@ -10,7 +10,7 @@ import {
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { RunManager } from '../runs/run-manager.js';
 import { RateLimiter } from './rate-limiter.js';
-import { tokenMatches } from './researcher-token.js';
+import { tokenMatches, type FailedTokenThrottle } from './researcher-token.js';
 
 type DashboardSocket = Socket<DashboardClientToServerEvents, DashboardServerToClientEvents>;
 export type DashboardNamespace = Namespace<
@@ -32,6 +32,11 @@ export function dashboardRoom(runId: string): string {
   return `dashboard:${runId}`;
 }
 
+/** The researchers following a run: only they get its worker table. */
+export function dashboardWorkersRoom(runId: string): string {
+  return `dashboard-workers:${runId}`;
+}
+
 /** The acknowledgement callback of a request; requests without one are ignored. */
 function replier(callback: unknown): ((reply: unknown) => void) | undefined {
   return typeof callback === 'function' ? (callback as (reply: unknown) => void) : undefined;
@@ -42,18 +47,26 @@ function errorReply(code: ErrorReply['code'], message: string): ErrorReply {
 }
 
 /**
- * The dashboard namespace: anyone may watch runs; researcher actions need the
- * token given as `auth: { token }` when connecting.
+ * The dashboard namespace: anyone may watch runs (series and counts); the worker table and
+ * researcher actions need the token given as `auth: { token }` when connecting. A wrong
+ * token connects as an anonymous viewer and counts against the address in `throttle`
+ * (shared with the HTTP API); a throttled address is not even compared.
  */
 export function attachDashboardNamespace(
   io: Server,
   manager: RunManager,
   token: string,
+  throttle: FailedTokenThrottle,
 ): DashboardNamespace {
   const namespace: DashboardNamespace = io.of(DASHBOARD_NAMESPACE);
   namespace.on('connection', (socket: DashboardSocket) => {
     const auth = socket.handshake.auth as Record<string, unknown>;
-    const researcher = tokenMatches(auth.token, token);
+    const address = socket.handshake.address;
+    let researcher = false;
+    if (auth.token !== undefined && throttle.allows(address)) {
+      researcher = tokenMatches(auth.token, token);
+      if (!researcher) throttle.failed(address);
+    }
     const limiter = new RateLimiter(RATE_BURST, RATE_PER_SECOND, Date.now());
 
     // Rate-limits every event; unknown ones and requests without an ack end the connection.
@@ -85,11 +98,12 @@ export function attachDashboardNamespace(
         return;
       }
       void socket.join(dashboardRoom(run.id));
+      if (researcher) void socket.join(dashboardWorkersRoom(run.id));
       ack({
         type: 'subscribed',
         run,
         metrics: manager.metrics(run.id),
-        workers: manager.workers(run.id),
+        ...(researcher ? { workers: manager.workers(run.id) } : {}),
       });
     });
 

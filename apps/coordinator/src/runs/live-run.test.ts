@@ -7,7 +7,8 @@ function runWith(shardCount: number, held: number[]) {
     workers.set(`w${i}`, {
       workerId: `w${i}`,
       kind: 'browser',
-      description: '',
+      browser: '',
+      os: '',
       backend: 'webgpu',
       samplesPerSecond: 0,
       updatesApplied: 0,

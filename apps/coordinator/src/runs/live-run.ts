@@ -8,7 +8,9 @@ import type { RunModel } from './run-setup.js';
 export interface WorkerRecord {
   readonly workerId: string;
   readonly kind: 'browser' | 'node';
-  readonly description: string;
+  /** Browser and OS families from the hello's description (never the raw user agent). */
+  readonly browser: string;
+  readonly os: string;
   readonly backend: Backend;
   samplesPerSecond: number;
   updatesApplied: number;
@@ -53,7 +55,8 @@ export function workerSummary(record: WorkerRecord): WorkerSummary {
   return {
     workerId: record.workerId,
     kind: record.kind,
-    description: record.description,
+    browser: record.browser,
+    os: record.os,
     backend: record.backend,
     samplesPerSecond: record.samplesPerSecond,
     updatesApplied: record.updatesApplied,

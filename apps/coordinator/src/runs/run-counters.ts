@@ -32,12 +32,12 @@ export function emptyCounters(): RunCounters {
 }
 
 export function countRejection(counters: RunCounters, reason: RejectReason): void {
-  counters.updatesRejected[reason] = (counters.updatesRejected[reason] ?? 0) + 1;
+  counters.updatesRejected[reason] = addCount(counters.updatesRejected[reason] ?? 0, 1);
 }
 
 export function countStaleness(counters: RunCounters, staleness: number): void {
   const bucket = Math.min(staleness, STALENESS_BUCKETS - 1);
-  counters.stalenessCounts[bucket] = (counters.stalenessCounts[bucket] ?? 0) + 1;
+  counters.stalenessCounts[bucket] = addCount(counters.stalenessCounts[bucket] ?? 0, 1);
 }
 
 /** Smoothing of the reported train loss: about the last 20 updates. */
@@ -70,4 +70,38 @@ export function summariseStaleness(counts: readonly number[]): {
   let max = 0;
   for (const [bucket, count] of counts.entries()) if (count > 0) max = bucket;
   return { p50: at(0.5), p90: at(0.9), max, counts: [...counts] };
+}
+
+/**
+ * Counters stop at 2^53 - 1 (`Number.MAX_SAFE_INTEGER`) instead of passing it: beyond it a
+ * JS number no longer counts by one and the protocol's integer schemas refuse the value, so
+ * a counter pushed that far (a worker may report up to 1e9 samples an update) would make
+ * every metrics point invalid. Saturating keeps the series valid; the figure then reads
+ * "at least 2^53 - 1".
+ */
+export function addCount(total: number, increment: number): number {
+  const sum = total + increment;
+  return sum > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : sum;
+}
+
+/**
+ * Brings checkpointed counters back within {@link addCount}'s bound (a checkpoint written
+ * before counters saturated may hold larger values; it must not stop the run resuming).
+ */
+export function clampCounters(counters: RunCounters): RunCounters {
+  const clamp = (value: number): number =>
+    Number.isFinite(value) ? Math.min(Math.max(0, Math.floor(value)), Number.MAX_SAFE_INTEGER) : 0;
+  const rejected: Partial<Record<RejectReason, number>> = {};
+  for (const [reason, count] of Object.entries(counters.updatesRejected)) {
+    rejected[reason as RejectReason] = clamp(count);
+  }
+  return {
+    ...counters,
+    updatesApplied: clamp(counters.updatesApplied),
+    updatesRejected: rejected,
+    samples: clamp(counters.samples),
+    bytesIn: clamp(counters.bytesIn),
+    bytesOut: clamp(counters.bytesOut),
+    stalenessCounts: counters.stalenessCounts.map(clamp),
+  };
 }

@@ -18,6 +18,8 @@ import type { RejectReason, RunConfig } from '@vtrain/protocol';
 import { ContributionShare } from './contribution-share.js';
 import { PatchHistory } from './patch-history.js';
 import {
+  addCount,
+  clampCounters,
   countRejection,
   countStaleness,
   countTrainLoss,
@@ -125,7 +127,8 @@ export class RunEngine {
       this.optimizer.restore(restored.optimizer);
       // Workers re-join after a restart; the batch in flight was never acknowledged as applied.
       this.schedule = withoutWorkers(restored.schedule);
-      this.counters = structuredClone(restored.counters);
+      // A checkpoint from before counters saturated may hold values past 2^53.
+      this.counters = clampCounters(structuredClone(restored.counters));
     } else {
       this.schedule = createSchedule(config.schedule, now);
       this.counters = emptyCounters();
@@ -215,7 +218,7 @@ export class RunEngine {
   /** Offers a decoded update (its payload already validated against this run's P). */
   submit(meta: UpdateMeta, update: SparseVector, at: number): { verdict: Verdict } & EngineEffects {
     const key = pendingKey(meta.workerId, meta.seq);
-    this.counters.bytesIn += meta.payloadBytes;
+    this.counters.bytesIn = addCount(this.counters.bytesIn, meta.payloadBytes);
     if (this.share && !this.share.allows(meta.workerId, this.activeWorkers)) {
       // Over its share of the recent updates: the worker must slow down (its seq stays unused).
       countRejection(this.counters, 'rate-limited');
@@ -238,7 +241,7 @@ export class RunEngine {
       this.pendingLoss.delete(key);
     } else {
       this.share?.record(meta.workerId);
-      this.counters.samples += meta.samples;
+      this.counters.samples = addCount(this.counters.samples, meta.samples);
       countTrainLoss(this.counters, meta.trainLoss);
     }
     return { verdict, ...observed, ...effects };
@@ -400,7 +403,7 @@ export class RunEngine {
     if (this.config.aggregation.rule === 'centered-clip' && aggregated instanceof Float32Array) {
       this.previousAggregate = aggregated;
     }
-    this.counters.updatesApplied += updates.length;
+    this.counters.updatesApplied = addCount(this.counters.updatesApplied, updates.length);
     this.history.record(version, this.changedCoordinates(aggregated));
   }
 

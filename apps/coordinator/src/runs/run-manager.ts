@@ -10,15 +10,18 @@ import {
   type RejectReason,
   type RunEnded,
   type RunSummary,
+  type StorageFault,
   type WorkerSummary,
 } from '@vtrain/protocol';
 import type { EvaluationResult, Evaluator } from '../evaluation/evaluator.js';
 import type { Checkpoint } from '../store/checkpoint-format.js';
 import type { CheckpointStore } from '../store/checkpoints.js';
-import type { Store, StoredRun } from '../store/store.js';
+import { StoreError } from '../store/store-error.js';
+import type { Store, StoredFigures, StoredRun } from '../store/store.js';
+import { clientFamilies } from '../net/client-description.js';
 import { WorkerReplicas } from './downstream.js';
 import { elapsedSeconds, leastCoveredShard, workerSummary, type LiveRun } from './live-run.js';
-import { summariseStaleness, type RunCounters } from './run-counters.js';
+import { addCount, summariseStaleness, type RunCounters } from './run-counters.js';
 import { RunEngine, type EngineEffects, type UpdateMeta, type Verdict } from './run-engine.js';
 import { buildRunModel, buildShards, initialWeights, type DatasetCache } from './run-setup.js';
 
@@ -70,6 +73,8 @@ export class RunManager {
   private readonly now: () => number;
   private readonly log: (message: string) => void;
   private readonly housekeeping: ReturnType<typeof setInterval>;
+  /** Runs whose last checkpoint write failed: what failed and since when. */
+  private readonly checkpointFaults = new Map<string, { message: string; since: number }>();
 
   constructor(private readonly deps: RunManagerDeps) {
     this.now = deps.now ?? Date.now;
@@ -149,6 +154,26 @@ export class RunManager {
     return this.live.get(id);
   }
 
+  /**
+   * The host fault that keeps a run (or, without `runId`, any run) from making its progress
+   * durable: the database's last write failed, or the run's last checkpoint did. Updates
+   * are refused while it lasts; it clears once the writes succeed again.
+   */
+  storageFault(runId?: string): StorageFault | undefined {
+    const store = this.deps.store.writeFault();
+    const checkpoint =
+      runId === undefined
+        ? this.checkpointFaults.values().next().value
+        : this.checkpointFaults.get(runId);
+    const fault = checkpoint ?? store;
+    if (!fault) return undefined;
+    return {
+      code: 'storage-unavailable',
+      message: fault.message.slice(0, 500),
+      since: Math.min(fault.since, store?.since ?? Infinity),
+    };
+  }
+
   /** The run a new worker should join: the active run with the fewest workers. */
   pickRun(): LiveRun | undefined {
     let best: LiveRun | undefined;
@@ -166,7 +191,8 @@ export class RunManager {
     run.workers.set(workerId, {
       workerId,
       kind: hello.client.kind,
-      description: hello.client.description,
+      // Families only: the raw user agent is not kept (docs/api.md, privacy).
+      ...clientFamilies(hello.client.kind, hello.client.description),
       backend: hello.backend,
       samplesPerSecond: hello.speedProbe?.samplesPerSecond ?? 0,
       updatesApplied: 0,
@@ -239,6 +265,11 @@ export class RunManager {
   }
 
   submit(run: LiveRun, meta: UpdateMeta, update: SparseVector): Verdict {
+    // Nothing could be made durable: applying more would widen what a crash loses.
+    if (this.storageFault(run.id)) {
+      this.refuse(run, meta.workerId, 'storage-unavailable');
+      return { status: 'rejected', reason: 'storage-unavailable' };
+    }
     const at = this.now();
     const { verdict, ...effects } = run.engine.submit(meta, update, at);
     const record = run.workers.get(meta.workerId);
@@ -250,7 +281,7 @@ export class RunManager {
       } else {
         record.updatesApplied += 1;
         record.unsaved.applied += 1;
-        record.unsaved.samples += meta.samples;
+        record.unsaved.samples = addCount(record.unsaved.samples, meta.samples);
         if (meta.computeMs > 0) {
           const rate = (meta.samples / meta.computeMs) * 1000;
           record.samplesPerSecond += 0.2 * (rate - record.samplesPerSecond);
@@ -263,7 +294,7 @@ export class RunManager {
 
   /** Counts bytes sent to workers (weights, patches). */
   countBytesOut(run: LiveRun, bytes: number): void {
-    run.engine.counters.bytesOut += bytes;
+    run.engine.counters.bytesOut = addCount(run.engine.counters.bytesOut, bytes);
   }
 
   /** Stops a run: final evaluation and checkpoint, workers told, status stored. */
@@ -294,7 +325,13 @@ export class RunManager {
     await this.checkpoint(run);
     for (const workerId of run.workers.keys()) this.flushContribution(run, workerId);
     const status = reason === 'stopped' ? 'stopped' : 'completed';
-    this.deps.store.setRunStatus(id, status, reason);
+    try {
+      this.deps.store.setRunStatus(id, status, reason);
+    } catch (error) {
+      // Disk full: the run ends now all the same; at the next start it resumes from its
+      // checkpoint as active (nothing durable is lost), and can be stopped again.
+      this.log(`run ${id}: storing its end failed: ${String(error)}`);
+    }
     run.stored = { ...run.stored, status, endedReason: reason };
     this.live.delete(id);
     this.deps.listener.runStatus(this.summary(run.stored));
@@ -392,10 +429,20 @@ export class RunManager {
       void this.stopRun(run.id, 'max-time');
       return;
     }
-    this.recordMetrics(run, undefined);
+    const faultBefore = this.storageFault(run.id)?.message;
+    try {
+      this.recordMetrics(run, undefined);
+    } catch (error) {
+      // A timer must never throw (the process would die): the point is skipped, the next
+      // tick tries again, and a full disk shows as the run's fault meanwhile.
+      this.log(`metrics of run ${run.id} not recorded: ${String(error)}`);
+    }
     this.maybeCheckpoint(run);
     for (const workerId of run.workers.keys()) this.flushContribution(run, workerId);
     this.deps.listener.workers(run.id, this.workers(run.id));
+    if (this.storageFault(run.id)?.message !== faultBefore) {
+      this.deps.listener.runStatus(this.summary(run.stored));
+    }
   }
 
   /**
@@ -586,8 +633,21 @@ export class RunManager {
           version: checkpoint.version,
           elapsedSeconds: checkpoint.elapsedSeconds,
         };
+        if (this.checkpointFaults.delete(run.id)) {
+          this.log(`checkpoint of run ${run.id} written again; taking updates`);
+          this.deps.listener.runStatus(this.summary(run.stored));
+        }
       } catch (error) {
         this.log(`checkpoint of run ${run.id} failed: ${String(error)}`);
+        // Refuse updates until a checkpoint is durable again (see storageFault); the
+        // periodic timer retries every tick, as the interval is already due.
+        if (!this.checkpointFaults.has(run.id)) {
+          this.checkpointFaults.set(run.id, {
+            message: `checkpoint: ${error instanceof Error ? error.message : String(error)}`,
+            since: this.now(),
+          });
+          this.deps.listener.runStatus(this.summary(run.stored));
+        }
       } finally {
         run.checkpointing = undefined;
       }
@@ -600,7 +660,13 @@ export class RunManager {
     if (!record) return;
     const { applied, rejected, samples } = record.unsaved;
     if (applied + rejected + samples === 0) return;
-    this.deps.store.addContribution(run.id, workerId, record.unsaved);
+    try {
+      this.deps.store.addContribution(run.id, workerId, record.unsaved);
+    } catch (error) {
+      // Kept in memory and added on a later flush (for a departed worker: lost with it).
+      if (error instanceof StoreError && error.code === 'storage-unavailable') return;
+      throw error;
+    }
     record.unsaved = { applied: 0, rejected: 0, samples: 0 };
   }
 
@@ -619,6 +685,7 @@ export class RunManager {
       ...(latest ? { latest } : {}),
       ...(evaluation ? { evaluation } : {}),
       ...(fullEvaluation ? { fullEvaluation } : {}),
+      ...(run ? faultField(this.storageFault(stored.id)) : {}),
     };
   }
 
@@ -626,25 +693,26 @@ export class RunManager {
   private figuresOf(runId: string): RunFigures {
     let figures = this.figures.get(runId);
     if (!figures) {
-      figures = figuresOf(this.deps.store.listMetrics(runId));
+      figures = figuresOf(this.deps.store.runFigures(runId));
       this.figures.set(runId, figures);
     }
     return figures;
   }
 }
 
-/** The latest point and evaluations of a series; points from before protocol 2 lack the test set and are skipped. */
-function figuresOf(points: readonly MetricsPoint[]): RunFigures {
+/** The figures of a run's maintained row (one read, whatever the length of its series). */
+function figuresOf(stored: StoredFigures): RunFigures {
   const figures: RunFigures = {};
-  const latest = points.at(-1);
-  if (latest) figures.latest = latest;
-  for (const point of points) {
-    const evaluation = evaluationOf(point);
-    if (!evaluation) continue;
-    figures.evaluation = evaluation;
-    if (evaluation.testSet === 'full') figures.fullEvaluation = evaluation;
-  }
+  if (stored.latest) figures.latest = stored.latest;
+  const evaluation = stored.evaluation && evaluationOf(stored.evaluation);
+  if (evaluation) figures.evaluation = evaluation;
+  const fullEvaluation = stored.fullEvaluation && evaluationOf(stored.fullEvaluation);
+  if (fullEvaluation) figures.fullEvaluation = fullEvaluation;
   return figures;
+}
+
+function faultField(fault: StorageFault | undefined): { fault?: StorageFault } {
+  return fault ? { fault } : {};
 }
 
 /** The evaluation a point carries, if any (accuracy 0 is one). */

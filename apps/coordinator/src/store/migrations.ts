@@ -9,6 +9,11 @@ import { StoreError } from './store-error.js';
  * sort on), per-worker contribution counters, and a key-value settings table. Tables are
  * STRICT so a value of the wrong type is refused at write time instead of read back as
  * something else.
+ *
+ * Version 2: `run_figures`, one row per run with its latest metrics point, latest
+ * evaluation and latest whole-test-set evaluation (each the point's JSON and its `at`), kept
+ * current by `appendMetrics`, so a run summary reads one row instead of the whole series.
+ * Filled from the existing points (same order as `listMetrics`: `at`, then insertion).
  */
 export const STORE_MIGRATIONS: readonly string[] = [
   `
@@ -47,6 +52,35 @@ export const STORE_MIGRATIONS: readonly string[] = [
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
   ) STRICT, WITHOUT ROWID;
+  `,
+  `
+  CREATE TABLE run_figures (
+    run_id TEXT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+    latest TEXT,
+    latest_at REAL,
+    evaluation TEXT,
+    evaluation_at REAL,
+    full_evaluation TEXT,
+    full_at REAL
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TEMP VIEW evaluated_points AS
+    SELECT run_id, at, seq, point, json_extract(point, '$.testSet') AS test_set FROM metrics
+    WHERE json_extract(point, '$.testLoss') IS NOT NULL
+      AND json_extract(point, '$.testAccuracy') IS NOT NULL
+      AND json_extract(point, '$.testExamples') IS NOT NULL
+      AND json_extract(point, '$.testSet') IS NOT NULL;
+
+  INSERT INTO run_figures (run_id, latest, latest_at, evaluation, evaluation_at, full_evaluation, full_at)
+  SELECT r.id, l.point, l.at, e.point, e.at, f.point, f.at
+  FROM runs r
+  JOIN metrics l ON l.seq = (SELECT seq FROM metrics WHERE run_id = r.id ORDER BY at DESC, seq DESC LIMIT 1)
+  LEFT JOIN evaluated_points e ON e.seq = (SELECT seq FROM evaluated_points WHERE run_id = r.id
+    ORDER BY at DESC, seq DESC LIMIT 1)
+  LEFT JOIN evaluated_points f ON f.seq = (SELECT seq FROM evaluated_points WHERE run_id = r.id
+    AND test_set = 'full' ORDER BY at DESC, seq DESC LIMIT 1);
+
+  DROP VIEW evaluated_points;
   `,
 ];
 

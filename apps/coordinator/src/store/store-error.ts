@@ -10,6 +10,8 @@ export const STORE_ERROR_CODES = {
   'corrupt-row': 'a stored row does not parse or does not pass its schema',
   'newer-schema': 'the database was written by a newer coordinator',
   'migration-failed': 'a schema migration failed; the database was left at its previous version',
+  'storage-unavailable':
+    'the database could not be written (disk full, I/O error); nothing of the write was kept',
 } as const;
 
 /** The string discriminant of a {@link StoreError}. */

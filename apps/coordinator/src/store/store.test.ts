@@ -339,4 +339,128 @@ describe('Store', () => {
     raw.close();
     expectStoreError(() => open().listMetrics('a'), 'corrupt-row');
   });
+
+  it('keeps run figures in one row that agrees with the whole series (property)', () => {
+    const store = open();
+    store.createRun(run('f', 1));
+    expect(store.runFigures('f')).toEqual({});
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            at: fc.integer({ min: 0, max: 50 }),
+            kind: fc.constantFrom('none', 'sample', 'full', 'legacy'),
+          }),
+          { minLength: 1, maxLength: 20 },
+        ),
+        (specs) => {
+          const id = `p${Math.random().toString(36).slice(2, 10)}`;
+          store.createRun(run(id, 2));
+          for (const [i, spec] of specs.entries()) {
+            const base = point(id, spec.at, i);
+            const { testLoss, testAccuracy, ...bare } = base;
+            const p: MetricsPoint =
+              spec.kind === 'none'
+                ? bare
+                : spec.kind === 'legacy'
+                  ? base // test metrics without testSet/testExamples: not an evaluation
+                  : { ...base, testAccuracy, testLoss, testExamples: 10, testSet: spec.kind };
+            store.appendMetrics(p);
+          }
+          // What a scan of the series gives (the old way): the last point in list order.
+          const series = store.listMetrics(id);
+          const evaluated = series.filter(
+            (q) => q.testSet !== undefined && q.testExamples !== undefined,
+          );
+          const last = series.at(-1);
+          if (!last) throw new Error('no series');
+          const expected: Record<string, MetricsPoint> = { latest: last };
+          const lastEval = evaluated.at(-1);
+          const lastFull = evaluated.filter((q) => q.testSet === 'full').at(-1);
+          if (lastEval) expected.evaluation = lastEval;
+          if (lastFull) expected.fullEvaluation = lastFull;
+          expect(store.runFigures(id)).toEqual(expected);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('fills run figures from the existing series when migrating from version 1', () => {
+    const raw = new Database(path);
+    raw.exec(STORE_MIGRATIONS[0] ?? '');
+    raw.pragma('user_version = 1');
+    raw.close();
+    // Write the version-1 rows through a store at version 2, then drop the figures table
+    // back to version 1 so the migration sees a database as a version-1 coordinator left it.
+    const writer = open();
+    writer.createRun(run('old', 1));
+    const sample = { ...point('old', 30, 3), testExamples: 10, testSet: 'sample' as const };
+    const full = { ...point('old', 20, 2), testExamples: 100, testSet: 'full' as const };
+    const bare: MetricsPoint = { ...point('old', 40, 4) };
+    delete bare.testLoss;
+    delete bare.testAccuracy;
+    for (const p of [point('old', 10, 1), full, sample, bare]) writer.appendMetrics(p);
+    writer.close();
+    const downgrade = new Database(path);
+    downgrade.exec('DROP TABLE run_figures');
+    downgrade.pragma('user_version = 1');
+    downgrade.close();
+
+    const store = open();
+    expect(store.runFigures('old')).toEqual({
+      latest: bare,
+      evaluation: sample,
+      fullEvaluation: full,
+    });
+  });
+
+  it('saturates contribution counters at 2^53 - 1 instead of overflowing', () => {
+    const store = open();
+    store.createRun(run('big', 1));
+    const near = Number.MAX_SAFE_INTEGER - 5;
+    store.addContribution('big', 'w', { applied: near, rejected: 0, samples: near });
+    store.addContribution('big', 'w', { applied: 100, rejected: 1, samples: 1e9 });
+    expect(store.listContributions('big')).toEqual([
+      {
+        workerId: 'w',
+        applied: Number.MAX_SAFE_INTEGER,
+        rejected: 1,
+        samples: Number.MAX_SAFE_INTEGER,
+      },
+    ]);
+  });
+
+  it('turns a full disk into storage-unavailable, keeps what was written, and recovers', () => {
+    const store = open();
+    store.createRun(run('disk', 1));
+    store.appendMetrics(point('disk', 1, 1));
+    // A real SQLITE_FULL: the file may not grow past its current pages.
+    const limiter = new Database(path);
+    const pages = limiter.pragma('page_count', { simple: true }) as number;
+    limiter.close();
+    (store as unknown as { db: Database.Database }).db.pragma(`max_page_count = ${pages}`);
+    (store as unknown as { db: Database.Database }).db.pragma('wal_checkpoint(TRUNCATE)');
+    const big = 'x'.repeat(64 * 1024);
+    let error: StoreError | undefined;
+    for (let i = 0; i < 200 && !error; i++) {
+      try {
+        store.setSetting(`filler-${i}`, big);
+        (store as unknown as { db: Database.Database }).db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch (caught) {
+        error = caught as StoreError;
+      }
+    }
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error?.code).toBe('storage-unavailable');
+    expect(store.writeFault()?.message).toMatch(/full/);
+    // Reads go on; what was durable is still there.
+    expect(store.listMetrics('disk')).toHaveLength(1);
+    expect(store.getRun('disk')?.status).toBe('active');
+    // Space returns: the next write succeeds and clears the fault.
+    (store as unknown as { db: Database.Database }).db.pragma('max_page_count = 1073741823');
+    store.appendMetrics(point('disk', 2, 2));
+    expect(store.writeFault()).toBeUndefined();
+    expect(store.listMetrics('disk').map((p) => p.version)).toEqual([1, 2]);
+  });
 });

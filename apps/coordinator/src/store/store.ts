@@ -68,6 +68,39 @@ interface MetricsRow {
   point: string;
 }
 
+interface FiguresRow {
+  latest: string | null;
+  latest_at: number | null;
+  evaluation: string | null;
+  evaluation_at: number | null;
+  full_evaluation: string | null;
+  full_at: number | null;
+}
+
+/**
+ * What a run summary shows of a run's series ({@link Store.runFigures}): the latest point,
+ * and the latest points carrying an evaluation (sample or full set) and a full-set one.
+ */
+export interface StoredFigures {
+  latest?: MetricsPoint;
+  evaluation?: MetricsPoint;
+  fullEvaluation?: MetricsPoint;
+}
+
+/** A write the database could not make because of the host (disk full, I/O error). */
+export interface StoreWriteFault {
+  /** What failed, e.g. "appendMetrics: database or disk is full". */
+  readonly message: string;
+  /** When the first of the failing writes failed, milliseconds since the Unix epoch. */
+  readonly since: number;
+}
+
+/** Counters saturate here rather than pass 2^53 (where a JS number stops counting by one). */
+const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+
+/** SQLite result codes that mean the host, not the data: the same write may succeed later. */
+const HOST_FAULT_CODES = /^SQLITE_(FULL|IOERR|CANTOPEN|READONLY|NOLFS)/;
+
 interface ContributionRow {
   worker_id: string;
   applied: number;
@@ -98,13 +131,35 @@ function prepareStatements(db: Database.Database) {
     listMetrics: db.prepare<[string], MetricsRow>(
       'SELECT seq, run_id, at, version, point FROM metrics WHERE run_id = ? ORDER BY at, seq',
     ),
+    getFigures: db.prepare<[string], FiguresRow>('SELECT * FROM run_figures WHERE run_id = ?'),
+    // A point replaces a figure unless it is older (listMetrics order: at, then insertion).
+    upsertFigures: db.prepare<
+      [{ runId: string; at: number; point: string; evaluated: 0 | 1; full: 0 | 1 }]
+    >(
+      `INSERT INTO run_figures (run_id, latest, latest_at, evaluation, evaluation_at,
+         full_evaluation, full_at)
+       VALUES (@runId, @point, @at,
+         CASE WHEN @evaluated THEN @point END, CASE WHEN @evaluated THEN @at END,
+         CASE WHEN @full THEN @point END, CASE WHEN @full THEN @at END)
+       ON CONFLICT (run_id) DO UPDATE SET
+         latest = CASE WHEN latest_at IS NULL OR @at >= latest_at THEN @point ELSE latest END,
+         latest_at = CASE WHEN latest_at IS NULL OR @at >= latest_at THEN @at ELSE latest_at END,
+         evaluation = CASE WHEN @evaluated AND (evaluation_at IS NULL OR @at >= evaluation_at)
+           THEN @point ELSE evaluation END,
+         evaluation_at = CASE WHEN @evaluated AND (evaluation_at IS NULL OR @at >= evaluation_at)
+           THEN @at ELSE evaluation_at END,
+         full_evaluation = CASE WHEN @full AND (full_at IS NULL OR @at >= full_at)
+           THEN @point ELSE full_evaluation END,
+         full_at = CASE WHEN @full AND (full_at IS NULL OR @at >= full_at)
+           THEN @at ELSE full_at END`,
+    ),
     addContribution: db.prepare<[{ runId: string; workerId: string } & ContributionDelta]>(
       `INSERT INTO contributions (run_id, worker_id, applied, rejected, samples)
        VALUES (@runId, @workerId, @applied, @rejected, @samples)
        ON CONFLICT (run_id, worker_id) DO UPDATE SET
-         applied = applied + excluded.applied,
-         rejected = rejected + excluded.rejected,
-         samples = samples + excluded.samples`,
+         applied = MIN(applied + excluded.applied, ${MAX_COUNT}),
+         rejected = MIN(rejected + excluded.rejected, ${MAX_COUNT}),
+         samples = MIN(samples + excluded.samples, ${MAX_COUNT})`,
     ),
     listContributions: db.prepare<[string], ContributionRow>(
       `SELECT worker_id, applied, rejected, samples FROM contributions
@@ -165,6 +220,15 @@ export interface WorkerSecret {
 export class Store {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<typeof prepareStatements>;
+  private fault: StoreWriteFault | undefined;
+  private readonly appendPoint: (
+    runId: string,
+    at: number,
+    version: number,
+    point: string,
+    evaluated: boolean,
+    full: boolean,
+  ) => void;
 
   /**
    * Opens (creating it and its directory if needed) and migrates the database at `path`;
@@ -182,6 +246,27 @@ export class Store {
       this.db.pragma('busy_timeout = 5000');
       applyMigrations(this.db, STORE_MIGRATIONS);
       this.statements = prepareStatements(this.db);
+      const statements = this.statements;
+      // One transaction: the figures row never disagrees with the series.
+      this.appendPoint = this.db.transaction(
+        (
+          runId: string,
+          at: number,
+          version: number,
+          point: string,
+          evaluated: boolean,
+          full: boolean,
+        ) => {
+          statements.insertMetrics.run(runId, at, version, point);
+          statements.upsertFigures.run({
+            runId,
+            at,
+            point,
+            evaluated: evaluated ? 1 : 0,
+            full: full ? 1 : 0,
+          });
+        },
+      );
     } catch (error) {
       this.db.close();
       throw error;
@@ -214,17 +299,19 @@ export class Store {
       throw invalid('endedReason', run.endedReason);
     }
     try {
-      this.statements.insertRun.run({
-        id: run.id,
-        name: run.name,
-        status: status.data,
-        config: JSON.stringify(config.value),
-        created_at: run.createdAt,
-        parameter_count: run.parameterCount,
-        version: run.version,
-        elapsed_seconds: run.elapsedSeconds,
-        ended_reason: run.endedReason ?? null,
-      });
+      this.write('createRun', () =>
+        this.statements.insertRun.run({
+          id: run.id,
+          name: run.name,
+          status: status.data,
+          config: JSON.stringify(config.value),
+          created_at: run.createdAt,
+          parameter_count: run.parameterCount,
+          version: run.version,
+          elapsed_seconds: run.elapsedSeconds,
+          ended_reason: run.endedReason ?? null,
+        }),
+      );
     } catch (error) {
       if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
         throw new StoreError('duplicate-run', JSON.stringify(run.id), { cause: error });
@@ -241,7 +328,9 @@ export class Store {
   updateRunProgress(id: string, progress: { version: number; elapsedSeconds: number }): void {
     checkCount('version', progress.version);
     checkNonNegative('elapsedSeconds', progress.elapsedSeconds);
-    const result = this.statements.updateProgress.run({ id, ...progress });
+    const result = this.write('updateRunProgress', () =>
+      this.statements.updateProgress.run({ id, ...progress }),
+    );
     if (result.changes === 0) throw new StoreError('unknown-run', JSON.stringify(id));
   }
 
@@ -254,11 +343,13 @@ export class Store {
   setRunStatus(id: string, status: RunStatus, endedReason?: string): void {
     const parsed = RunStatusSchema.safeParse(status);
     if (!parsed.success) throw invalid('run status', status);
-    const result = this.statements.setStatus.run({
-      id,
-      status: parsed.data,
-      endedReason: endedReason ?? null,
-    });
+    const result = this.write('setRunStatus', () =>
+      this.statements.setStatus.run({
+        id,
+        status: parsed.data,
+        endedReason: endedReason ?? null,
+      }),
+    );
     if (result.changes === 0) throw new StoreError('unknown-run', JSON.stringify(id));
   }
 
@@ -280,21 +371,69 @@ export class Store {
   }
 
   /**
-   * Appends one metrics point: a single prepared INSERT, no transaction of its own beyond
-   * SQLite's implicit one (a WAL append).
+   * Appends one metrics point and updates the run's figures ({@link runFigures}) in the same
+   * transaction (one WAL append).
    *
    * @throws {@link StoreError} `invalid-argument` when the point fails `MetricsPointSchema`,
-   *   `unknown-run` when its run does not exist.
+   *   `unknown-run` when its run does not exist, `storage-unavailable`.
    */
   appendMetrics(point: MetricsPoint): void {
     const parsed = safeParseMessage(MetricsPointSchema, point, 'metrics point');
     if (!parsed.ok) throw new StoreError('invalid-argument', parsed.error.message);
-    const { runId, at, version } = parsed.value;
+    const { runId, at, version, testSet } = parsed.value;
+    const evaluated = isEvaluation(parsed.value);
     try {
-      this.statements.insertMetrics.run(runId, at, version, JSON.stringify(parsed.value));
+      this.write('appendMetrics', () => {
+        this.appendPoint(
+          runId,
+          at,
+          version,
+          JSON.stringify(parsed.value),
+          evaluated,
+          evaluated && testSet === 'full',
+        );
+      });
     } catch (error) {
       throw unknownRunOr(error, runId);
     }
+  }
+
+  /**
+   * The run's latest point and latest evaluated points, read from one maintained row: the
+   * cost does not grow with the run's series.
+   *
+   * @throws {@link StoreError} `corrupt-row` when a stored point does not pass its schema.
+   */
+  runFigures(runId: string): StoredFigures {
+    const row = this.statements.getFigures.get(runId);
+    const figures: StoredFigures = {};
+    if (!row) return figures;
+    const where = `run_figures row ${JSON.stringify(runId)}`;
+    const read = (text: string | null, what: string): MetricsPoint | undefined => {
+      if (text === null) return undefined;
+      const point = safeParseMessage(
+        MetricsPointSchema,
+        parseJson(text, `${where}, ${what}`),
+        what,
+      );
+      if (!point.ok) throw new StoreError('corrupt-row', `${where}: ${point.error.message}`);
+      return point.value;
+    };
+    const latest = read(row.latest, 'latest');
+    const evaluation = read(row.evaluation, 'evaluation');
+    const fullEvaluation = read(row.full_evaluation, 'full_evaluation');
+    if (latest) figures.latest = latest;
+    if (evaluation) figures.evaluation = evaluation;
+    if (fullEvaluation) figures.fullEvaluation = fullEvaluation;
+    return figures;
+  }
+
+  /**
+   * The host fault of the last write, if it failed for one (disk full, I/O error); cleared by
+   * the next write that succeeds. Reads keep working meanwhile.
+   */
+  writeFault(): StoreWriteFault | undefined {
+    return this.fault;
   }
 
   /**
@@ -318,13 +457,15 @@ export class Store {
     checkCount('rejected', delta.rejected);
     checkCount('samples', delta.samples);
     try {
-      this.statements.addContribution.run({
-        runId,
-        workerId,
-        applied: delta.applied,
-        rejected: delta.rejected,
-        samples: delta.samples,
-      });
+      this.write('addContribution', () =>
+        this.statements.addContribution.run({
+          runId,
+          workerId,
+          applied: delta.applied,
+          rejected: delta.rejected,
+          samples: delta.samples,
+        }),
+      );
     } catch (error) {
       throw unknownRunOr(error, runId);
     }
@@ -350,7 +491,27 @@ export class Store {
     if (typeof key !== 'string' || typeof value !== 'string') {
       throw invalid('setting', `${typeof key} = ${typeof value}`);
     }
-    this.statements.setSetting.run(key, value);
+    this.write('setSetting', () => this.statements.setSetting.run(key, value));
+  }
+
+  /**
+   * Runs a write; a host fault (disk full, I/O error) becomes `storage-unavailable` and is
+   * remembered in {@link writeFault} until a write succeeds. SQLite rolls the failed
+   * statement or transaction back, so nothing half-written stays.
+   */
+  private write<T>(what: string, run: () => T): T {
+    try {
+      const result = run();
+      this.fault = undefined;
+      return result;
+    } catch (error) {
+      if (error instanceof Database.SqliteError && HOST_FAULT_CODES.test(error.code)) {
+        const message = `${what}: ${error.message}`;
+        this.fault ??= { message, since: Date.now() };
+        throw new StoreError('storage-unavailable', message, { cause: error });
+      }
+      throw error;
+    }
   }
 
   /** Stores (or refreshes) a worker identity's secret hash, seen at `at` (ms). */
@@ -446,6 +607,16 @@ function metricsFromRow(row: MetricsRow): MetricsPoint {
     );
   }
   return point.value;
+}
+
+/** Whether a point carries a whole evaluation (points from before protocol 2 lack the test set). */
+function isEvaluation(point: MetricsPoint): boolean {
+  return (
+    point.testLoss !== undefined &&
+    point.testAccuracy !== undefined &&
+    point.testExamples !== undefined &&
+    point.testSet !== undefined
+  );
 }
 
 function parseJson(text: string, where: string): unknown {

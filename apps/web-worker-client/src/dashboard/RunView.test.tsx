@@ -68,6 +68,33 @@ describe('RunView', () => {
     expect(screen.getByTestId('run-view').dataset.runId).toBe('run-1');
   });
 
+  it('shows a storage fault from the run summary, and its end', async () => {
+    const socket = subscribedSocket();
+    renderView(socket);
+    await waitFor(() => {
+      expect(screen.getByTestId('run-version').dataset.value).toBe('40');
+    });
+    expect(screen.queryByTestId('run-fault')).toBeNull();
+    act(() => {
+      socket.deliver('run-status', {
+        type: 'run-status',
+        run: run({
+          version: 40,
+          fault: {
+            code: 'storage-unavailable',
+            message: 'checkpoint: ENOSPC: no space left on device',
+            since: 1_700_000_000_000,
+          },
+        }),
+      });
+    });
+    expect(screen.getByTestId('run-fault').textContent).toContain('ENOSPC');
+    act(() => {
+      socket.deliver('run-status', { type: 'run-status', run: run({ version: 41 }) });
+    });
+    expect(screen.queryByTestId('run-fault')).toBeNull();
+  });
+
   it('follows metrics and run-status notices, and drops invalid ones with a warning', async () => {
     const socket = subscribedSocket();
     renderView(socket);

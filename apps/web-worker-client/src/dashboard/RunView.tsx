@@ -97,6 +97,13 @@ export function RunView({ socket, runId, token, onUnauthorized, onStopped }: Run
           />
           <ExportButtons runId={runId} token={token} onUnauthorized={onUnauthorized} />
         </div>
+        {run?.fault === undefined ? null : (
+          <p className="error" role="alert" data-testid="run-fault">
+            Storage fault since {new Date(run.fault.since).toLocaleTimeString()}: the coordinator
+            cannot save progress ({run.fault.message}). Updates are refused until it can write
+            again; nothing saved before is lost.
+          </p>
+        )}
         {state.error === undefined ? null : (
           <p className="error" role="alert">
             {state.error}
@@ -110,7 +117,7 @@ export function RunView({ socket, runId, token, onUnauthorized, onStopped }: Run
       <div className="tables">
         <section className="card">
           <h3>Workers</h3>
-          <WorkerTable workers={workers} />
+          <WorkerTable workers={workers} count={latest?.activeWorkers ?? run?.activeWorkers ?? 0} />
         </section>
         <section className="card">
           <h3>Rejected updates by reason</h3>

@@ -3,12 +3,27 @@ import { formatAgo } from './format.js';
 import { useNow } from './use-now.js';
 
 export interface WorkerTableProps {
-  readonly workers: readonly WorkerSummary[];
+  /** The rows; undefined when the coordinator sent none (the dashboard lacks the researcher token). */
+  readonly workers: readonly WorkerSummary[] | undefined;
+  /** How many workers the run has now (shown when the rows are withheld). */
+  readonly count: number;
 }
 
-/** The run's workers as the coordinator last reported them; it never sends their addresses. */
-export function WorkerTable({ workers }: WorkerTableProps) {
+/**
+ * The run's workers as the coordinator last reported them: browser and OS families and the
+ * backend, never an address or a full user agent. Only a dashboard with the researcher token
+ * gets the rows; any other viewer sees how many workers there are.
+ */
+export function WorkerTable({ workers, count }: WorkerTableProps) {
   const now = useNow();
+  if (workers === undefined) {
+    return (
+      <p className="muted" data-testid="worker-count">
+        {count === 1 ? '1 worker' : `${count} workers`} connected. The worker table needs the
+        researcher token.
+      </p>
+    );
+  }
   if (workers.length === 0) return <p className="muted">No worker has joined this run yet.</p>;
   return (
     <div className="table-scroll">
@@ -16,7 +31,8 @@ export function WorkerTable({ workers }: WorkerTableProps) {
         <thead>
           <tr>
             <th>worker</th>
-            <th>kind</th>
+            <th>browser</th>
+            <th>OS</th>
             <th>backend</th>
             <th className="num">speed (samples/s)</th>
             <th className="num">updates applied</th>
@@ -27,10 +43,11 @@ export function WorkerTable({ workers }: WorkerTableProps) {
         <tbody>
           {workers.map((worker) => (
             <tr key={worker.workerId} data-testid="worker-row" data-backend={worker.backend}>
-              <td className="clip" title={`${worker.description} (${worker.workerId})`}>
-                {worker.description === '' ? worker.workerId.slice(0, 8) : worker.description}
+              <td className="clip" title={worker.workerId}>
+                {worker.workerId.slice(0, 8)}
               </td>
-              <td>{worker.kind}</td>
+              <td>{worker.browser === '' ? `${worker.kind} (unknown)` : worker.browser}</td>
+              <td>{worker.os === '' ? '–' : worker.os}</td>
               <td>
                 <span className={`backend backend-${worker.backend}`}>{worker.backend}</span>
               </td>

@@ -20,6 +20,24 @@ describe('subscriptionReducer', () => {
     expect(subscribed.workers).toHaveLength(1);
   });
 
+  it('keeps the worker table unknown when the answer has none (no researcher token)', () => {
+    const viewer = subscriptionReducer(initialSubscriptionState('run-1'), {
+      type: 'subscribed',
+      run: run({ version: 10, activeWorkers: 3 }),
+      metrics: [],
+    });
+    expect(viewer.workers).toBeUndefined();
+    expect(viewer.run?.activeWorkers).toBe(3);
+    // A researcher's resubscription after an anonymous one brings the rows.
+    const researcher = subscriptionReducer(viewer, {
+      type: 'subscribed',
+      run: run({ version: 10 }),
+      metrics: [],
+      workers: [worker()],
+    });
+    expect(researcher.workers).toHaveLength(1);
+  });
+
   it('replaces the series on a resubscription instead of merging', () => {
     const again = subscriptionReducer(subscribed, {
       type: 'subscribed',
@@ -50,6 +68,7 @@ describe('subscriptionReducer', () => {
   it('applies workers and run-status notices of its own run only', () => {
     let state = subscriptionReducer(subscribed, { type: 'workers', runId: 'other', workers: [] });
     expect(state.workers).toHaveLength(1);
+    expect(initialSubscriptionState('run-1').workers).toBeUndefined();
     state = subscriptionReducer(state, { type: 'workers', runId: 'run-1', workers: [] });
     expect(state.workers).toHaveLength(0);
     state = subscriptionReducer(state, {

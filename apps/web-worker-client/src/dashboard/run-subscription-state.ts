@@ -9,7 +9,8 @@ import type { MetricsPoint, RunSummary, WorkerSummary } from '@vtrain/protocol';
 export interface RunSubscriptionState {
   readonly run: RunSummary | undefined;
   readonly metrics: readonly MetricsPoint[];
-  readonly workers: readonly WorkerSummary[];
+  /** The worker table; undefined until the coordinator sends one (researcher token only). */
+  readonly workers: readonly WorkerSummary[] | undefined;
   /** A failure to subscribe (unknown run, timeout); the view shows it instead of charts. */
   readonly error: string | undefined;
   /** A notice that failed validation and was ignored; shown, since data is missing. */
@@ -21,7 +22,7 @@ export type RunSubscriptionEvent =
       readonly type: 'subscribed';
       readonly run: RunSummary;
       readonly metrics: readonly MetricsPoint[];
-      readonly workers: readonly WorkerSummary[];
+      readonly workers?: readonly WorkerSummary[] | undefined;
     }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'metrics'; readonly point: MetricsPoint }
@@ -30,7 +31,14 @@ export type RunSubscriptionEvent =
   | { readonly type: 'invalid'; readonly message: string };
 
 export function initialSubscriptionState(runId: string): RunSubscriptionState & { runId: string } {
-  return { runId, run: undefined, metrics: [], workers: [], error: undefined, warning: undefined };
+  return {
+    runId,
+    run: undefined,
+    metrics: [],
+    workers: undefined,
+    error: undefined,
+    warning: undefined,
+  };
 }
 
 /** The latest version seen, from the run summary or a later metrics point. */

@@ -56,7 +56,8 @@ export function worker(overrides: Partial<WorkerSummary> = {}): WorkerSummary {
   return {
     workerId: 'w-1',
     kind: 'browser',
-    description: 'Chrome on Linux',
+    browser: 'Chrome 131',
+    os: 'Linux',
     backend: 'webgpu',
     samplesPerSecond: 512.4,
     updatesApplied: 10,
