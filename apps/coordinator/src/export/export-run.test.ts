@@ -8,6 +8,7 @@ import {
   buildModel,
   parameterLayout,
   readFlatWeights,
+  parseSafetensors,
 } from '@vtrain/ml';
 import {
   RunConfigSchema,
@@ -25,7 +26,6 @@ import {
   type ExportFiles,
 } from './export-run.js';
 import type { ExportManifest } from './manifest.js';
-import { parseSafetensors } from './safetensors.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { parameterLayout } from '@vtrain/ml';
+import { parameterLayout, encodeSafetensors } from '@vtrain/ml';
 import {
   EXPORT_FILE_NAMES,
   type Evaluation,
@@ -9,7 +9,6 @@ import {
 import type { StoredRun } from '../store/store.js';
 import { ExportError } from './export-error.js';
 import { buildManifest } from './manifest.js';
-import { encodeSafetensors } from './safetensors.js';
 import { exportTfjs } from './tfjs-export.js';
 
 // The file names are part of the HTTP API, shared with the dashboard.

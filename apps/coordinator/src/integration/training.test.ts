@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset, useFastestNodeBackend } from '@vtrain/ml/node';
-import type { DatasetSplits } from '@vtrain/ml';
+import { parseSafetensors, type DatasetSplits } from '@vtrain/ml';
 import type { RunConfigInput } from '@vtrain/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSafetensors } from '../export/safetensors.js';
 import { TestCoordinator, spawnWorkers, stopWorkers, waitFor } from './harness.js';
 
 /*
