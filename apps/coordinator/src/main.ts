@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_DATASET_MAX_BYTES } from './datasets/dataset-store.js';
 import { DEMO_RUN } from './demo-run.js';
 import { parseOriginList } from './http/origin-policy.js';
 import { startCoordinator } from './server.js';
@@ -12,7 +13,9 @@ const HELP = `Usage: pnpm start [-- --workers N]
 Starts the coordinator. Environment:
   PORT               HTTP and socket.io port (default 3000)
   HOST               interface to listen on (default 127.0.0.1; 0.0.0.0 for a LAN)
-  DATA_DIR           database, checkpoints and the researcher token (default ./data)
+  DATA_DIR           database, checkpoints, uploaded data sets and the researcher
+                     token (default ./data)
+  DATASET_MAX_BYTES  largest data set upload in bytes (default 536870912, 512 MB)
   COORDINATOR_TOKEN  researcher token (default: generated once, kept in DATA_DIR)
   WEB_ROOT           built web client to serve (default apps/web-worker-client/dist)
   ORIGINS            comma-separated web origins besides this one allowed to use the
@@ -48,6 +51,12 @@ async function main(): Promise<void> {
   }
   const dataDir = resolve(process.env.DATA_DIR ?? 'data');
   const token = process.env.COORDINATOR_TOKEN;
+  const datasetMaxBytes = Number(process.env.DATASET_MAX_BYTES ?? DEFAULT_DATASET_MAX_BYTES);
+  if (!Number.isSafeInteger(datasetMaxBytes) || datasetMaxBytes < 1) {
+    throw new Error(
+      `DATASET_MAX_BYTES must be a positive number of bytes, got "${process.env.DATASET_MAX_BYTES ?? ''}"`,
+    );
+  }
   const coordinator = await startCoordinator({
     port,
     dataDir,
@@ -55,6 +64,7 @@ async function main(): Promise<void> {
     ...(process.env.HOST ? { host: process.env.HOST } : {}),
     ...(token ? { token } : {}),
     allowedOrigins: parseOriginList(process.env.ORIGINS),
+    datasetMaxBytes,
     // Created before the coordinator listens: a script that sees /api/health answer sees the run.
     ...(values['no-demo'] ? {} : { initialRun: DEMO_RUN }),
   });

@@ -24,6 +24,7 @@ import {
 import { WorkerIdentities } from './net/worker-identities.js';
 import { RunManager, type RunListener } from './runs/run-manager.js';
 import { DatasetCache } from './runs/run-setup.js';
+import { DatasetStore } from './datasets/dataset-store.js';
 import { CheckpointStore } from './store/checkpoints.js';
 import { Store } from './store/store.js';
 
@@ -47,6 +48,8 @@ export interface CoordinatorOptions {
    * socket.io (`ORIGINS`); default none: same-origin only.
    */
   readonly allowedOrigins?: readonly string[];
+  /** Largest data set upload in bytes (`DATASET_MAX_BYTES`); default 512 MB. */
+  readonly datasetMaxBytes?: number;
   /**
    * A run to create when the database holds none (the demo run of a first start). It is
    * created before the coordinator listens: the first answer of `/api/health` means it exists.
@@ -87,6 +90,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const store = new Store(join(options.dataDir, 'coordinator.sqlite'));
   const checkpoints = new CheckpointStore(join(options.dataDir, 'checkpoints'));
   const evaluator = new Evaluator();
+  const uploads = await DatasetStore.open(join(options.dataDir, 'datasets'), options.datasetMaxBytes);
 
   // The listener needs the namespaces and the namespaces need the manager: bind late.
   const notices: { listener?: RunListener } = {};
@@ -94,7 +98,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     store,
     checkpoints,
     evaluator,
-    datasets: new DatasetCache(),
+    datasets: new DatasetCache(uploads),
     maxMessageBytes,
     log,
     listener: {
@@ -113,6 +117,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const app = buildHttpApp({
     manager,
     token,
+    uploads,
     ready: () => ready,
     exportFiles: (runId) => exports.files(runId),
     ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),

@@ -8,7 +8,7 @@ import {
 } from '@vtrain/protocol';
 import type { StoredRun } from '../store/store.js';
 import { ExportError } from './export-error.js';
-import { buildManifest } from './manifest.js';
+import { buildManifest, type ManifestDataset } from './manifest.js';
 import { exportTfjs } from './tfjs-export.js';
 
 // The file names are part of the HTTP API, shared with the dashboard.
@@ -28,6 +28,8 @@ export interface ExportRunInput {
   evaluation: Evaluation | undefined;
   /** The run's latest metrics point, if any. */
   metrics: MetricsPoint | undefined;
+  /** The run's data set: shapes and classes, an uploaded set's id and hash. */
+  dataset: ManifestDataset;
   /** Milliseconds since the Unix epoch. */
   exportedAt: number;
 }
@@ -48,7 +50,7 @@ export interface ExportRunInput {
  *   are not finite.
  */
 export async function exportRun(input: ExportRunInput): Promise<ExportFiles> {
-  const { run, model, weights, evaluation, metrics, exportedAt } = input;
+  const { run, model, weights, evaluation, metrics, dataset, exportedAt } = input;
   if (weights.length !== run.parameterCount) {
     throw new ExportError(
       'invalid-argument',
@@ -69,6 +71,9 @@ export async function exportRun(input: ExportRunInput): Promise<ExportFiles> {
     parameterCount: String(run.parameterCount),
     model: JSON.stringify(run.config.model),
     dataset: run.config.dataset.name,
+    ...(dataset.upload ? { datasetId: dataset.upload.id, datasetSha256: dataset.upload.sha256 } : {}),
+    inputShape: JSON.stringify(dataset.inputShape),
+    classes: String(dataset.classes),
     tensorLayout: 'tfjs: Dense kernels [in, out], Conv2D kernels [height, width, in, out]',
   });
   const utf8 = new TextEncoder();
@@ -81,6 +86,7 @@ export async function exportRun(input: ExportRunInput): Promise<ExportFiles> {
     run,
     evaluation,
     metrics,
+    dataset,
     files: [...files].map(([name, bytes]) => ({ name, bytes })),
     exportedAt,
   });

@@ -270,7 +270,7 @@ describe('evaluation figures', () => {
     const manifestOf = async (): Promise<ExportManifest> =>
       (await coordinator.api(`/api/runs/${id}/export/manifest.json`)).body as ExportManifest;
     const manifest = await manifestOf();
-    expect(manifest.formatVersion).toBe(2);
+    expect(manifest.formatVersion).toBe(3);
     expect(manifest.run.version).toBe(live.version);
     expect(manifest.evaluation).toMatchObject({
       version: live.version,
