@@ -90,7 +90,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const store = new Store(join(options.dataDir, 'coordinator.sqlite'));
   const checkpoints = new CheckpointStore(join(options.dataDir, 'checkpoints'));
   const evaluator = new Evaluator();
-  const uploads = await DatasetStore.open(join(options.dataDir, 'datasets'), options.datasetMaxBytes);
+  const uploads = await DatasetStore.open(
+    join(options.dataDir, 'datasets'),
+    options.datasetMaxBytes,
+  );
 
   // The listener needs the namespaces and the namespaces need the manager: bind late.
   const notices: { listener?: RunListener } = {};

@@ -1,12 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs';
-import {
-  buildModel,
-  evaluate,
-  selectExamples,
-  writeFlatWeights,
-  type Dataset,
-} from '@vtrain/ml';
+import { buildModel, evaluate, selectExamples, writeFlatWeights, type Dataset } from '@vtrain/ml';
 import { loadDataset, useFastestNodeBackend } from '@vtrain/ml/node';
 import type { DatasetSplits } from '@vtrain/ml';
 import type { DatasetName } from '@vtrain/protocol';

@@ -251,7 +251,12 @@ describe('exportRun input checks', () => {
       model,
       evaluation: undefined,
       metrics: undefined,
-      dataset: { name: 'mnist' as const, inputShape: [28, 28, 1], inputDtype: 'u8' as const, classes: 10 },
+      dataset: {
+        name: 'mnist' as const,
+        inputShape: [28, 28, 1],
+        inputDtype: 'u8' as const,
+        classes: 10,
+      },
       exportedAt: 0,
     };
     await expect(exportRun({ ...input, weights: new Float32Array(3189) })).rejects.toThrow(

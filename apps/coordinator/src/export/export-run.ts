@@ -71,7 +71,9 @@ export async function exportRun(input: ExportRunInput): Promise<ExportFiles> {
     parameterCount: String(run.parameterCount),
     model: JSON.stringify(run.config.model),
     dataset: run.config.dataset.name,
-    ...(dataset.upload ? { datasetId: dataset.upload.id, datasetSha256: dataset.upload.sha256 } : {}),
+    ...(dataset.upload
+      ? { datasetId: dataset.upload.id, datasetSha256: dataset.upload.sha256 }
+      : {}),
     inputShape: JSON.stringify(dataset.inputShape),
     classes: String(dataset.classes),
     tensorLayout: 'tfjs: Dense kernels [in, out], Conv2D kernels [height, width, in, out]',

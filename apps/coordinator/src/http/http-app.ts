@@ -90,13 +90,11 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
         .send({ error: 'invalid-run-config', message: error.message, issues: error.issues });
     }
     if (error instanceof DatasetFileError) {
-      return reply
-        .code(error.code === 'too-large' ? 413 : 400)
-        .send({
-          error: error.code === 'too-large' ? 'dataset-too-large' : 'invalid-dataset',
-          code: error.code,
-          message: error.message,
-        });
+      return reply.code(error.code === 'too-large' ? 413 : 400).send({
+        error: error.code === 'too-large' ? 'dataset-too-large' : 'invalid-dataset',
+        code: error.code,
+        message: error.message,
+      });
     }
     if (error instanceof RunSetupError) {
       return reply.code(400).send({
@@ -216,7 +214,11 @@ function registerDatasetRoutes(
           request.raw.resume();
           return reply
             .code(400)
-            .send({ error: 'invalid-dataset', code: 'bad-name', message: 'name: at most 100 characters' });
+            .send({
+              error: 'invalid-dataset',
+              code: 'bad-name',
+              message: 'name: at most 100 characters',
+            });
         }
         const length = request.headers['content-length'];
         const description = await uploads.upload(

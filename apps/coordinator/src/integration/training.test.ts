@@ -68,7 +68,10 @@ function accuracyOf(model: tf.LayersModel, test: DatasetSplits['test']): number 
         [size, 28, 28, 1],
       );
       const predicted = (model.predict(xs) as tf.Tensor).argMax(-1);
-      const labels = tf.tensor1d(Int32Array.from(test.labels.subarray(start, start + size)), 'int32');
+      const labels = tf.tensor1d(
+        Int32Array.from(test.labels.subarray(start, start + size)),
+        'int32',
+      );
       return predicted.equal(labels).sum().dataSync()[0] ?? 0;
     });
   }
