@@ -10,7 +10,6 @@ import {
   selectExamples,
   uploadedDatasetInfo,
   type Dataset,
-  type DatasetInfo,
   type DatasetSplits,
   type SafetensorsEntry,
 } from '@vtrain/ml';
@@ -84,6 +83,7 @@ const INPUT_DTYPES = { F32: 'f32', U8: 'u8' } as const;
 const LABEL_DTYPES = ['U8', 'I32', 'I64'];
 /** Chunk of a streamed check: a multiple of every dtype size. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Salt of the held-out split's permutation (ASCII "hold"): fixed, so every host cuts the same. */
 const SALT_HOLD_OUT = 0x686f6c64;
 
@@ -188,13 +188,6 @@ export async function loadDatasetFile(path: string, sha256?: string): Promise<Da
     train: selectExamples(all, order.slice(held).sort()),
     test: selectExamples(all, order.slice(0, held).sort()),
   };
-}
-
-/** The info a run on a checked layout trains with. */
-export function layoutInfo(
-  layout: Pick<DatasetLayout, 'inputShape' | 'inputDtype' | 'classes'>,
-): DatasetInfo {
-  return uploadedDatasetInfo(layout);
 }
 
 async function readHeader(
@@ -363,10 +356,16 @@ function checkLabels(entry: SafetensorsEntry, chunk: Uint8Array, first: number):
 }
 
 function checkFinite(entry: SafetensorsEntry, chunk: Uint8Array, first: number): void {
-  const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   const perExample = entry.shape.slice(1).reduce((a, b) => a * b, 1);
-  for (let i = 0; i < chunk.length / 4; i++) {
-    const value = view.getFloat32(4 * i, true);
+  // A fresh read buffer is 4-byte aligned: read it as floats directly (little-endian hosts).
+  const values =
+    chunk.byteOffset % 4 === 0 && HOST_IS_LITTLE_ENDIAN
+      ? new Float32Array(chunk.buffer, chunk.byteOffset, chunk.length / 4)
+      : Float32Array.from({ length: chunk.length / 4 }, (_, i) =>
+          new DataView(chunk.buffer, chunk.byteOffset).getFloat32(4 * i, true),
+        );
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] ?? 0;
     if (!Number.isFinite(value)) {
       const element = first + i;
       throw new DatasetFileError(

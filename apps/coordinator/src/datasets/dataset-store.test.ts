@@ -323,7 +323,8 @@ describe('refused uploads: a typed error naming the problem, and nothing left be
   it.each(cases)('%s', async (_, bytes, code, message) => {
     const refusal = upload(bytes);
     await expect(refusal).rejects.toBeInstanceOf(DatasetFileError);
-    await expect(refusal).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
+    await expect(refusal).rejects.toMatchObject({ code });
+    await expect(refusal).rejects.toThrow(message);
     expect(await readdir(directory)).toEqual([]);
     expect(store.list()).toEqual([]);
   });

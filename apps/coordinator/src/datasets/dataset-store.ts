@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
@@ -46,12 +46,16 @@ export class DatasetStore {
     }
     for (const name of names) {
       if (!name.endsWith('.json')) continue;
-      const parsed = safeParseMessage(
-        DatasetDescriptionSchema,
-        JSON.parse(await readFile(join(directory, name), 'utf8')) as unknown,
-        'data set description',
-      );
-      if (parsed.ok) store.described.set(parsed.value.id, parsed.value);
+      let json: unknown;
+      try {
+        json = JSON.parse(await readFile(join(directory, name), 'utf8'));
+      } catch {
+        continue; // not a description this store wrote: ignored, as an unknown file
+      }
+      const parsed = safeParseMessage(DatasetDescriptionSchema, json, 'data set description');
+      if (parsed.ok && `${parsed.value.id}.json` === name) {
+        store.described.set(parsed.value.id, parsed.value);
+      }
     }
     return store;
   }
@@ -160,10 +164,5 @@ export class DatasetStore {
     const description = this.described.get(id);
     if (!description) throw new Error(`no uploaded data set ${id}`);
     return loadDatasetFile(this.pathOf(id), description.sha256);
-  }
-
-  /** Size of a set's file on disk (tests). */
-  async fileBytes(id: string): Promise<number> {
-    return (await stat(this.pathOf(id))).size;
   }
 }

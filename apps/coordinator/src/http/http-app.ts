@@ -212,13 +212,11 @@ function registerDatasetRoutes(
         const name = (request.query.name ?? '').trim() || 'dataset';
         if (name.length > 100) {
           request.raw.resume();
-          return reply
-            .code(400)
-            .send({
-              error: 'invalid-dataset',
-              code: 'bad-name',
-              message: 'name: at most 100 characters',
-            });
+          return reply.code(400).send({
+            error: 'invalid-dataset',
+            code: 'bad-name',
+            message: 'name: at most 100 characters',
+          });
         }
         const length = request.headers['content-length'];
         const description = await uploads.upload(

@@ -6,7 +6,6 @@ import {
   DatasetDescriptionSchema,
   type DatasetDescription,
   type RunConfigInput,
-  type RunSummary,
 } from '@vtrain/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDatasetFile } from '../datasets/dataset-file.js';
@@ -100,23 +99,14 @@ describe('uploaded data sets', () => {
       { name: 'y', shape: [2], data: Uint8Array.of(0, 1) },
       { name: 'mask', shape: [2], data: Uint8Array.of(1, 1) },
     ]);
-    expect(await upload(extra)).toEqual({
-      status: 400,
-      body: {
-        error: 'invalid-dataset',
-        code: 'extra-tensor',
-        message: expect.stringMatching(/^extra-tensor: .*\("mask"\)$/),
-      },
-    });
+    const refused = await upload(extra);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: 'invalid-dataset', code: 'extra-tensor' });
+    expect((refused.body as { message: string }).message).toMatch(/^extra-tensor: .*\("mask"\)$/);
     const tooLarge = await upload(new Uint8Array(LIMIT + 1));
-    expect(tooLarge).toEqual({
-      status: 413,
-      body: {
-        error: 'dataset-too-large',
-        code: 'too-large',
-        message: expect.stringMatching(/limit is 1048576/),
-      },
-    });
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.body).toMatchObject({ error: 'dataset-too-large', code: 'too-large' });
+    expect((tooLarge.body as { message: string }).message).toMatch(/limit is 1048576/);
     expect(await files()).toEqual([`${dataset.id}.json`, `${dataset.id}.safetensors`]);
     expect((await coordinator.api('/api/datasets')).body).toEqual([dataset]);
   });
@@ -126,12 +116,14 @@ describe('uploaded data sets', () => {
       method: 'POST',
       body: blobsRun(dataset.id, { model: { kind: 'cnn', filters: [4] } }),
     });
+    interface Refusal {
+      issues: { path: string; message: string }[];
+    }
     expect(cnn.status).toBe(400);
-    expect(cnn.body).toMatchObject({
-      issues: [
-        { path: 'model', message: expect.stringMatching(/cnn needs \(height, width, channels\)/) },
-      ],
-    });
+    expect((cnn.body as Refusal).issues[0]?.path).toBe('model');
+    expect((cnn.body as Refusal).issues[0]?.message).toMatch(
+      /cnn needs \(height, width, channels\)/,
+    );
     const topology = tf
       .sequential({
         layers: [tf.layers.dense({ inputShape: [20], units: 4 })], // 4 outputs, the set has 3 classes
@@ -142,9 +134,8 @@ describe('uploaded data sets', () => {
       body: blobsRun(dataset.id, { model: { kind: 'custom', topology } }),
     });
     expect(custom.status).toBe(400);
-    expect(custom.body).toMatchObject({
-      issues: [{ path: 'model', message: expect.stringMatching(/\[null,3\]/) }],
-    });
+    expect((custom.body as Refusal).issues[0]?.path).toBe('model');
+    expect((custom.body as Refusal).issues[0]?.message).toMatch(/\[null,3\]/);
     const unknown = await coordinator.api('/api/runs', {
       method: 'POST',
       body: blobsRun('0f8fad5b-d9cb-469f-a165-70867728950e'),
@@ -168,7 +159,7 @@ describe('uploaded data sets', () => {
     await Promise.all(workers.map((worker) => worker.stop()));
     expect(ended.status).toBe('completed');
     expect(coordinator.coordinator.manager.storedRun(id)?.endedReason).toBe('target-reached');
-    const final = (ended as RunSummary).evaluation;
+    const final = ended.evaluation;
     expect(final).toMatchObject({ version: ended.version, testSet: 'full', testExamples: 150 });
     expect(final?.testAccuracy).toBeGreaterThanOrEqual(0.9);
 

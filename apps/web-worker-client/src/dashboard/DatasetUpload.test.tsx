@@ -112,8 +112,8 @@ describe('DatasetUpload', () => {
 
 describe('uploadDataset (the API client)', () => {
   it('POSTs the file as application/octet-stream with the token and name, and checks the answer', async () => {
-    const fetch = vi.fn<typeof globalThis.fetch>(
-      async () => new Response(JSON.stringify(blobs), { status: 201 }),
+    const fetch = vi.fn<typeof globalThis.fetch>(() =>
+      Promise.resolve(new Response(JSON.stringify(blobs), { status: 201 })),
     );
     vi.stubGlobal('fetch', fetch);
     const file = new Blob([new Uint8Array([7, 8, 9])]);
@@ -130,12 +130,13 @@ describe('uploadDataset (the API client)', () => {
   it('turns a 413 into an ApiError with the server code', async () => {
     vi.stubGlobal(
       'fetch',
-      vi.fn(
-        async () =>
+      vi.fn(() =>
+        Promise.resolve(
           new Response(
             JSON.stringify({ error: 'dataset-too-large', message: 'too-large: (limit)' }),
             { status: 413 },
           ),
+        ),
       ),
     );
     await expect(realApi.uploadDataset('t', new Blob([]), '')).rejects.toMatchObject({

@@ -108,13 +108,17 @@ export function encodeShard(dataset: Dataset, indices?: ArrayLike<number>): Uint
   view.setUint32(5, count, true);
   if (classic) {
     view.setUint8(4, SHARD_VERSION);
-    info.inputShape.forEach((dim, i) => view.setUint8(9 + i, dim));
+    info.inputShape.forEach((dim, i) => {
+      view.setUint8(9 + i, dim);
+    });
   } else {
     view.setUint8(4, SHARD_VERSION_GENERAL);
     view.setUint8(9, floats ? 1 : 0);
     view.setUint8(10, labelBytes);
     view.setUint8(11, info.inputShape.length);
-    info.inputShape.forEach((dim, i) => view.setUint32(GENERAL_FIXED_BYTES + 4 * i, dim, true));
+    info.inputShape.forEach((dim, i) => {
+      view.setUint32(GENERAL_FIXED_BYTES + 4 * i, dim, true);
+    });
   }
   const labelsAt = headerBytes;
   const valuesAt = headerBytes + count * labelBytes;
@@ -207,7 +211,7 @@ export function decodeShard(bytes: Uint8Array, info: DatasetInfo): Dataset {
   ) {
     throw new ShardFormatError(
       'shape-mismatch',
-      `shard is [${shape.join(', ')}] ${valueType ?? 'unknown'} with ${labelBytes}-byte labels, ${info.name} is [${info.inputShape.join(', ')}] ${info.inputDtype}`,
+      `shard is [${shape.join(', ')}] ${valueType} with ${labelBytes}-byte labels, ${info.name} is [${info.inputShape.join(', ')}] ${info.inputDtype}`,
     );
   }
   const valueBytes = valueType === 'f32' ? 4 : 1;

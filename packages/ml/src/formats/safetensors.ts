@@ -386,7 +386,7 @@ function firstDuplicateKey(text: string): string | undefined {
   const stack: { keys: Set<string> | undefined; expectKey: boolean }[] = [];
   for (let i = 0; i < text.length; i++) {
     const char = text[i];
-    const top = stack[stack.length - 1];
+    const top = stack.at(-1);
     if (char === '"') {
       let end = i + 1;
       while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;

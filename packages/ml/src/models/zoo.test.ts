@@ -113,8 +113,8 @@ describe('zoo models on uploaded shapes', () => {
     expect(model.outputs[0]?.shape).toEqual([null, 3]);
     expect(model.countParams()).toBe(zooParameterCount({ kind: 'cnn', filters: [4] }, image));
     model.dispose();
-    await expect(buildModel({ kind: 'cnn', filters: [4] }, vector, 1)).rejects.toThrow(
-      expect.objectContaining({ code: 'input-shape', message: expect.stringMatching(/\[20\]/) }),
-    );
+    const refused = buildModel({ kind: 'cnn', filters: [4] }, vector, 1);
+    await expect(refused).rejects.toMatchObject({ code: 'input-shape' });
+    await expect(refused).rejects.toThrow(/\[20\]/);
   });
 });
