@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_DATASET_MAX_BYTES } from './datasets/dataset-store.js';
 import { DEMO_RUN } from './demo-run.js';
 import { parseOriginList } from './http/origin-policy.js';
 import type { WorkerLimits } from './net/admission.js';
@@ -14,7 +15,9 @@ const HELP = `Usage: pnpm start [-- --workers N]
 Starts the coordinator. Environment:
   PORT               HTTP and socket.io port (default 3000)
   HOST               interface to listen on (default 127.0.0.1; 0.0.0.0 for a LAN)
-  DATA_DIR           database, checkpoints and the researcher token (default ./data)
+  DATA_DIR           database, checkpoints, uploaded data sets and the researcher
+                     token (default ./data)
+  DATASET_MAX_BYTES  largest data set upload in bytes (default 536870912, 512 MB)
   COORDINATOR_TOKEN  researcher token, at least 16 printable characters (default:
                      generated once, kept in DATA_DIR/researcher-token)
   WEB_ROOT           built web client to serve (default apps/web-worker-client/dist)
@@ -72,6 +75,12 @@ async function main(): Promise<void> {
     );
   }
   const trustProxy = trustProxyFromEnv(process.env.TRUST_PROXY);
+  const datasetMaxBytes = Number(process.env.DATASET_MAX_BYTES ?? DEFAULT_DATASET_MAX_BYTES);
+  if (!Number.isSafeInteger(datasetMaxBytes) || datasetMaxBytes < 1) {
+    throw new Error(
+      `DATASET_MAX_BYTES must be a positive number of bytes, got "${process.env.DATASET_MAX_BYTES ?? ''}"`,
+    );
+  }
   const coordinator = await startCoordinator({
     port,
     dataDir,
@@ -83,6 +92,7 @@ async function main(): Promise<void> {
     allowedOrigins: parseOriginList(process.env.ORIGINS),
     workerLimits: workerLimitsFromEnv(process.env),
     identityRetention: identityRetentionFromEnv(process.env),
+    datasetMaxBytes,
     // Created before the coordinator listens: a script that sees /api/health answer sees the run.
     ...(values['no-demo'] ? {} : { initialRun: DEMO_RUN }),
   });

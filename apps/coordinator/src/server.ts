@@ -35,6 +35,7 @@ import {
 } from './net/worker-identities.js';
 import { RunManager, type RunListener } from './runs/run-manager.js';
 import { DatasetCache } from './runs/run-setup.js';
+import { DatasetStore } from './datasets/dataset-store.js';
 import { CheckpointStore } from './store/checkpoints.js';
 import { Store } from './store/store.js';
 
@@ -58,6 +59,8 @@ export interface CoordinatorOptions {
    * socket.io (`ORIGINS`); default none: same-origin only.
    */
   readonly allowedOrigins?: readonly string[];
+  /** Largest data set upload in bytes (`DATASET_MAX_BYTES`); default 512 MB. */
+  readonly datasetMaxBytes?: number;
   /**
    * HTTP requests per minute one client address may make (`HTTP_RATE_LIMIT`, default
    * 1200); 0 turns the limit off.
@@ -118,6 +121,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const store = new Store(join(options.dataDir, 'coordinator.sqlite'));
   const checkpoints = new CheckpointStore(join(options.dataDir, 'checkpoints'));
   const evaluator = new Evaluator();
+  const uploads = await DatasetStore.open(
+    join(options.dataDir, 'datasets'),
+    options.datasetMaxBytes,
+  );
 
   // The listener needs the namespaces and the namespaces need the manager: bind late.
   const notices: { listener?: RunListener } = {};
@@ -125,7 +132,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     store,
     checkpoints,
     evaluator,
-    datasets: new DatasetCache(),
+    datasets: new DatasetCache(uploads),
     maxMessageBytes,
     log,
     listener: {
@@ -146,6 +153,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const app = await buildHttpApp({
     manager,
     token,
+    uploads,
     ready: () => ready,
     exportFiles: (runId) => exports.files(runId),
     ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),

@@ -14,6 +14,7 @@ export * from './data/load-error.js';
 export * from './data/partition.js';
 export * from './data/shard-codec.js';
 export * from './data/batcher.js';
+export * from './formats/safetensors.js';
 export * from './models/model-spec-error.js';
 export * from './models/input-shape.js';
 export * from './models/zoo.js';

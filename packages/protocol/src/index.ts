@@ -1,6 +1,7 @@
 export * from './version.js';
 export * from './validation.js';
 export * from './run-config.js';
+export * from './datasets.js';
 export * from './messages.js';
 export * from './dashboard.js';
 export * from './events.js';

@@ -152,6 +152,29 @@ describe('assignment', () => {
     expect(safeParseMessage(AssignmentSchema, without, 'a').ok).toBe(false);
   });
 
+  it("carries an uploaded set's shape, dtype and classes with name upload, and only then", () => {
+    const upload = {
+      id: '0f8fad5b-d9cb-469f-a165-70867728950e',
+      inputShape: [12, 12, 1],
+      inputDtype: 'u8',
+      classes: 3,
+    };
+    const on = (dataset: Record<string, unknown>) =>
+      safeParseMessage(AssignmentSchema, { ...assignment, dataset }, 'a');
+    expect(on({ ...assignment.dataset, name: 'upload', upload }).ok).toBe(true);
+    for (const dataset of [
+      { ...assignment.dataset, name: 'upload' },
+      { ...assignment.dataset, upload },
+      { ...assignment.dataset, name: 'upload', upload: { ...upload, classes: 1001 } },
+      { ...assignment.dataset, name: 'upload', upload: { ...upload, inputShape: [1, 1, 1, 1, 1] } },
+      { ...assignment.dataset, name: 'upload', upload: { ...upload, inputDtype: 'f16' } },
+    ]) {
+      const bad = on(dataset);
+      expect(bad.ok).toBe(false);
+      if (!bad.ok) expect(bad.error.issues[0]?.path).toMatch(/^dataset\.upload/);
+    }
+  });
+
   it('takes a downstream density in (0, 1]', () => {
     const withDensity = (downstreamDensity: number) =>
       RunConfigSchema.safeParse({

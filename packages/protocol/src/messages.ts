@@ -1,5 +1,11 @@
 import * as z from 'zod';
-import { DatasetNameSchema, ModelSpecSchema, RunConfigSchema } from './run-config.js';
+import { UploadedInputSchema } from './datasets.js';
+import {
+  ModelSpecSchema,
+  RunConfigSchema,
+  RunDatasetNameSchema,
+  UPLOAD_DATASET,
+} from './run-config.js';
 
 /*
  * Messages of the worker namespace. Each schema is the single source of its
@@ -73,13 +79,20 @@ export const AssignmentSchema = z.strictObject({
   runName: shortText(100),
   model: ModelSpecSchema,
   parameterCount: z.int().positive(),
-  dataset: z.strictObject({
-    name: DatasetNameSchema,
-    /** HTTP path of this worker's shard (cacheable; its content never changes for a run). */
-    shardUrl: shortText(500),
-    shardIndex: z.int().min(0),
-    shardCount: z.int().positive(),
-  }),
+  dataset: z
+    .strictObject({
+      name: RunDatasetNameSchema,
+      /** HTTP path of this worker's shard (cacheable; its content never changes for a run). */
+      shardUrl: shortText(500),
+      shardIndex: z.int().min(0),
+      shardCount: z.int().positive(),
+      /** The uploaded set's input shape, dtype and classes: present with name `upload` only. */
+      upload: UploadedInputSchema.optional(),
+    })
+    .refine((d) => (d.name === UPLOAD_DATASET) === (d.upload !== undefined), {
+      message: 'dataset.upload comes with name "upload", and only then',
+      path: ['upload'],
+    }),
   training: RunConfigSchema.shape.training,
   compression: RunConfigSchema.shape.compression,
   /** Local steps per update: 1 means one gradient per update; more means local SGD. */

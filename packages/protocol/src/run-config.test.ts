@@ -93,3 +93,26 @@ describe('RunConfigSchema', () => {
     }
   });
 });
+
+describe('dataset spec of an uploaded set', () => {
+  const base = { name: 'u', schedule: { kind: 'async' }, stop: { maxVersions: 1 } };
+  const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
+
+  it('takes name "upload" with an id, and a built-in name without one', () => {
+    const parsed = RunConfigSchema.parse({ ...base, dataset: { name: 'upload', id, shards: 2 } });
+    expect(parsed.dataset).toEqual({ name: 'upload', id, partition: { kind: 'iid' }, shards: 2 });
+    expect(RunConfigSchema.parse(base).dataset.name).toBe('mnist');
+  });
+
+  it('refuses upload without an id, an id with a built-in set, and a malformed id', () => {
+    for (const dataset of [
+      { name: 'upload' },
+      { name: 'mnist', id },
+      { name: 'upload', id: 'abc' },
+    ]) {
+      const result = RunConfigSchema.safeParse({ ...base, dataset });
+      expect(result.success).toBe(false);
+      expect(result.error?.issues[0]?.path).toEqual(['dataset', 'id']);
+    }
+  });
+});

@@ -48,12 +48,34 @@ export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'synthetic'] as const;
 export const DatasetNameSchema = z.enum(DATASET_NAMES);
 export type DatasetName = z.output<typeof DatasetNameSchema>;
 
-export const DatasetSpecSchema = z.strictObject({
-  name: DatasetNameSchema.default('mnist'),
-  partition: PartitionSchema.default({ kind: 'iid' }),
-  /** Number of shards the training set is cut into; workers are assigned shards round-robin. */
-  shards: z.int().min(1).max(10_000).default(16),
-});
+/** The `dataset.name` of a run on a researcher's uploaded data set (`POST /api/datasets`). */
+export const UPLOAD_DATASET = 'upload';
+/** A built-in data set, or `upload` with the uploaded set's `id`. */
+export const RunDatasetNameSchema = z.enum([...DATASET_NAMES, UPLOAD_DATASET]);
+export type RunDatasetName = z.output<typeof RunDatasetNameSchema>;
+
+/** Id of an uploaded data set: a UUID as `crypto.randomUUID` writes it (lower-case). */
+export const DatasetIdSchema = z
+  .string()
+  .regex(
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    'expected a data set id',
+  );
+
+export const DatasetSpecSchema = z
+  .strictObject({
+    name: RunDatasetNameSchema.default('mnist'),
+    /** The uploaded set's id: required with name `upload`, refused otherwise. */
+    id: DatasetIdSchema.optional(),
+    partition: PartitionSchema.default({ kind: 'iid' }),
+    /** Number of shards the training set is cut into; workers are assigned shards round-robin. */
+    shards: z.int().min(1).max(10_000).default(16),
+  })
+  .refine((d) => (d.name === UPLOAD_DATASET) === (d.id !== undefined), {
+    message: 'give dataset.id with name "upload", and only then',
+    path: ['id'],
+  });
+export type DatasetSpec = z.output<typeof DatasetSpecSchema>;
 
 /** Worker-side optimizer for local steps (local SGD); gradient mode scales by `learningRate`. */
 export const WorkerOptimizerConfigSchema = z.discriminatedUnion('kind', [

@@ -1,6 +1,6 @@
 import {
   buildInitialModel,
-  DATASET_INFO,
+  assignmentDatasetInfo,
   decodeShard,
   weightsHash,
   type Dataset,
@@ -420,7 +420,7 @@ export class WorkerSession {
       this.backend = await this.options.prepareBackend(assignment);
       this.setStatus({ backend: this.backend });
     }
-    const info = DATASET_INFO[assignment.dataset.name];
+    const info = assignmentDatasetInfo(assignment.dataset);
     const shardUrl = new URL(assignment.dataset.shardUrl, this.options.url).href;
     let dataset: Dataset;
     try {

@@ -1,16 +1,11 @@
 import { parentPort } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs';
-import {
-  DATASET_INFO,
-  buildModel,
-  evaluate,
-  selectExamples,
-  writeFlatWeights,
-  type Dataset,
-} from '@vtrain/ml';
+import { buildModel, evaluate, selectExamples, writeFlatWeights, type Dataset } from '@vtrain/ml';
 import { loadDataset, useFastestNodeBackend } from '@vtrain/ml/node';
 import type { DatasetSplits } from '@vtrain/ml';
 import type { DatasetName } from '@vtrain/protocol';
+import { loadDatasetFile } from '../datasets/dataset-file.js';
+import type { EvaluationDataset } from '../runs/run-setup.js';
 import { evaluationSample } from './evaluation-sample.js';
 import type { EvaluationReply, EvaluationRequest } from './protocol.js';
 
@@ -21,17 +16,22 @@ const port = parentPort;
 if (!port) throw new Error('evaluator-thread must run in a worker thread');
 
 const backendReady = useFastestNodeBackend();
-const datasets = new Map<DatasetName, Promise<DatasetSplits>>();
+const datasets = new Map<string, Promise<DatasetSplits>>();
 const models = new Map<string, Promise<tf.LayersModel>>();
 const EVAL_BATCH_SIZE = 500;
 /** Each run's sample, cut once: key `${dataset}/${seed}/${size}`. */
 const samples = new Map<string, Dataset>();
 
-function dataset(name: DatasetName): Promise<DatasetSplits> {
-  let splits = datasets.get(name);
+function dataset(source: EvaluationDataset): Promise<DatasetSplits> {
+  let splits = datasets.get(source.key);
   if (!splits) {
-    splits = loadDataset(name);
-    datasets.set(name, splits);
+    // An uploaded set is read from its file (SHA-256 checked), a built-in one from its package.
+    splits = source.file
+      ? loadDatasetFile(source.file.path, source.file.sha256)
+      : loadDataset(source.key as DatasetName);
+    datasets.set(source.key, splits);
+    // A failed load (a file changed on disk) is not kept: the next request reads again.
+    splits.catch(() => datasets.delete(source.key));
   }
   return splits;
 }
@@ -39,7 +39,7 @@ function dataset(name: DatasetName): Promise<DatasetSplits> {
 function model(request: EvaluationRequest): Promise<tf.LayersModel> {
   let built = models.get(request.runId);
   if (!built) {
-    built = buildModel(request.model, DATASET_INFO[request.dataset], request.seed, {
+    built = buildModel(request.model, request.dataset.info, request.seed, {
       maxParameters: request.weights.length,
     });
     models.set(request.runId, built);
@@ -50,7 +50,7 @@ function model(request: EvaluationRequest): Promise<tf.LayersModel> {
 /** The examples a request asks for: the whole test set, or the run's seeded sample of it. */
 function examples(request: EvaluationRequest, test: Dataset): Dataset {
   if (request.sample === undefined || request.sample >= test.count) return test;
-  const key = `${request.dataset}/${request.seed}/${request.sample}`;
+  const key = `${request.dataset.key}/${request.seed}/${request.sample}`;
   let sample = samples.get(key);
   if (!sample) {
     sample = selectExamples(test, evaluationSample(test.count, request.sample, request.seed));

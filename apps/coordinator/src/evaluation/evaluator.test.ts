@@ -14,7 +14,7 @@ describe('Evaluator', () => {
     const result = await evaluator.evaluate({
       runId: 'r1',
       model: spec,
-      dataset: 'synthetic',
+      dataset: { key: 'synthetic', info: DATASET_INFO.synthetic },
       seed: 3,
       weights,
       sample: 1000,
@@ -29,7 +29,7 @@ describe('Evaluator', () => {
     const bad = evaluator.evaluate({
       runId: 'r2',
       model: { kind: 'mlp', hiddenUnits: [16] },
-      dataset: 'synthetic',
+      dataset: { key: 'synthetic', info: DATASET_INFO.synthetic },
       seed: 3,
       weights: new Float32Array(5), // wrong length for this model
     });

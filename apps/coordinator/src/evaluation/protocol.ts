@@ -1,4 +1,5 @@
-import type { DatasetName, ModelSpec, TestSet } from '@vtrain/protocol';
+import type { ModelSpec, TestSet } from '@vtrain/protocol';
+import type { EvaluationDataset } from '../runs/run-setup.js';
 
 /** Main thread -> evaluation thread. */
 export interface EvaluationRequest {
@@ -6,7 +7,8 @@ export interface EvaluationRequest {
   /** Models are cached per run: the architecture of a run never changes. */
   readonly runId: string;
   readonly model: ModelSpec;
-  readonly dataset: DatasetName;
+  /** The run's data set: a built-in name, or an uploaded file the thread reads itself. */
+  readonly dataset: EvaluationDataset;
   readonly seed: number;
   /** A copy of the global weights, transferred (not shared) to the thread. */
   readonly weights: Float32Array;

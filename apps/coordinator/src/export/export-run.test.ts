@@ -8,6 +8,7 @@ import {
   buildModel,
   parameterLayout,
   readFlatWeights,
+  parseSafetensors,
 } from '@vtrain/ml';
 import {
   RunConfigSchema,
@@ -25,7 +26,6 @@ import {
   type ExportFiles,
 } from './export-run.js';
 import type { ExportManifest } from './manifest.js';
-import { parseSafetensors } from './safetensors.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -147,6 +147,7 @@ describe.each<[string, ModelSpec]>([
       weights,
       evaluation: finalEvaluation,
       metrics: finalPoint,
+      dataset: { name: 'mnist', inputShape: [28, 28, 1], inputDtype: 'u8', classes: 10 },
       exportedAt: 1_700_000_000_000,
     });
   });
@@ -228,7 +229,13 @@ describe.each<[string, ModelSpec]>([
     expect(manifest.run.createdAt).toBe('2020-09-13T12:26:40.000Z');
     expect(manifest.run.config).toEqual(storedRun(spec, weights.length).config);
     expect(manifest.run.endedReason).toBe('max versions');
-    expect(manifest.formatVersion).toBe(2);
+    expect(manifest.formatVersion).toBe(3);
+    expect(manifest.dataset).toEqual({
+      name: 'mnist',
+      inputShape: [28, 28, 1],
+      inputDtype: 'u8',
+      classes: 10,
+    });
     expect(manifest.evaluation).toEqual(finalEvaluation);
     expect(manifest.metrics).toEqual(finalPoint);
   });
@@ -244,6 +251,12 @@ describe('exportRun input checks', () => {
       model,
       evaluation: undefined,
       metrics: undefined,
+      dataset: {
+        name: 'mnist' as const,
+        inputShape: [28, 28, 1],
+        inputDtype: 'u8' as const,
+        classes: 10,
+      },
       exportedAt: 0,
     };
     await expect(exportRun({ ...input, weights: new Float32Array(3189) })).rejects.toThrow(

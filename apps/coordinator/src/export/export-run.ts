@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { parameterLayout } from '@vtrain/ml';
+import { parameterLayout, encodeSafetensors } from '@vtrain/ml';
 import {
   EXPORT_FILE_NAMES,
   type Evaluation,
@@ -8,8 +8,7 @@ import {
 } from '@vtrain/protocol';
 import type { StoredRun } from '../store/store.js';
 import { ExportError } from './export-error.js';
-import { buildManifest } from './manifest.js';
-import { encodeSafetensors } from './safetensors.js';
+import { buildManifest, type ManifestDataset } from './manifest.js';
 import { exportTfjs } from './tfjs-export.js';
 
 // The file names are part of the HTTP API, shared with the dashboard.
@@ -29,6 +28,8 @@ export interface ExportRunInput {
   evaluation: Evaluation | undefined;
   /** The run's latest metrics point, if any. */
   metrics: MetricsPoint | undefined;
+  /** The run's data set: shapes and classes, an uploaded set's id and hash. */
+  dataset: ManifestDataset;
   /** Milliseconds since the Unix epoch. */
   exportedAt: number;
 }
@@ -49,7 +50,7 @@ export interface ExportRunInput {
  *   are not finite.
  */
 export async function exportRun(input: ExportRunInput): Promise<ExportFiles> {
-  const { run, model, weights, evaluation, metrics, exportedAt } = input;
+  const { run, model, weights, evaluation, metrics, dataset, exportedAt } = input;
   if (weights.length !== run.parameterCount) {
     throw new ExportError(
       'invalid-argument',
@@ -70,6 +71,11 @@ export async function exportRun(input: ExportRunInput): Promise<ExportFiles> {
     parameterCount: String(run.parameterCount),
     model: JSON.stringify(run.config.model),
     dataset: run.config.dataset.name,
+    ...(dataset.upload
+      ? { datasetId: dataset.upload.id, datasetSha256: dataset.upload.sha256 }
+      : {}),
+    inputShape: JSON.stringify(dataset.inputShape),
+    classes: String(dataset.classes),
     tensorLayout: 'tfjs: Dense kernels [in, out], Conv2D kernels [height, width, in, out]',
   });
   const utf8 = new TextEncoder();
@@ -82,6 +88,7 @@ export async function exportRun(input: ExportRunInput): Promise<ExportFiles> {
     run,
     evaluation,
     metrics,
+    dataset,
     files: [...files].map(([name, bytes]) => ({ name, bytes })),
     exportedAt,
   });

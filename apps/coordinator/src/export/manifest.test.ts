@@ -19,12 +19,20 @@ const run: StoredRun = {
   elapsedSeconds: 1.25,
 };
 
+const dataset = {
+  name: 'mnist' as const,
+  inputShape: [28, 28, 1],
+  inputDtype: 'u8' as const,
+  classes: 10,
+};
+
 describe('buildManifest', () => {
   it('lists each file with its length and SHA-256 (FIPS 180-4 test vectors)', () => {
     const manifest = buildManifest({
       run,
       evaluation: undefined,
       metrics: undefined,
+      dataset,
       files: [
         { name: 'empty.bin', bytes: new Uint8Array(0) },
         { name: 'abc.txt', bytes: new TextEncoder().encode('abc') },
@@ -73,6 +81,7 @@ describe('buildManifest', () => {
       run,
       evaluation,
       metrics: undefined,
+      dataset,
       files: [],
       exportedAt: 0,
     });
@@ -84,14 +93,21 @@ describe('buildManifest', () => {
       { ...evaluation, testSet: 'sample' as const },
     ]) {
       expect(() =>
-        buildManifest({ run, evaluation: wrong, metrics: undefined, files: [], exportedAt: 0 }),
+        buildManifest({
+          run,
+          evaluation: wrong,
+          metrics: undefined,
+          dataset,
+          files: [],
+          exportedAt: 0,
+        }),
       ).toThrow(ExportError);
     }
   });
 
   it('refuses repeated or empty file names and impossible dates', () => {
     const bytes = new Uint8Array(1);
-    const base = { run, evaluation: undefined, metrics: undefined, exportedAt: 0 };
+    const base = { run, evaluation: undefined, metrics: undefined, dataset, exportedAt: 0 };
     const attempts = [
       {
         ...base,

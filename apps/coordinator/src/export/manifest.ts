@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { Evaluation, MetricsPoint, RunConfig, RunStatus } from '@vtrain/protocol';
+import type {
+  DatasetSpec,
+  Evaluation,
+  InputDtype,
+  MetricsPoint,
+  RunConfig,
+  RunDatasetName,
+  RunStatus,
+} from '@vtrain/protocol';
+import type { DatasetCache } from '../runs/run-setup.js';
 import type { StoredRun } from '../store/store.js';
 import { ExportError } from './export-error.js';
 
@@ -13,11 +22,48 @@ export interface ManifestFileEntry {
   sha256: string;
 }
 
+/** The data set a run trained on, as the manifest names it: what the exported model takes. */
+export interface ManifestDataset {
+  name: RunDatasetName;
+  /** Per-example input shape: the model takes [batch, ...inputShape]. */
+  inputShape: number[];
+  /** u8: inputs were bytes scaled to [0, 1] (v / 255); f32: used as they are. */
+  inputDtype: InputDtype;
+  /** The model outputs this many logits. */
+  classes: number;
+  /** An uploaded set's id, its upload name, the SHA-256 of its file and its sizes. */
+  upload?: {
+    id: string;
+    name: string;
+    sha256: string;
+    examples: number;
+    testExamples: number;
+    testSet: 'file' | 'held-out';
+  };
+}
+
+/** The {@link ManifestDataset} of a run's data set spec. */
+export function manifestDataset(spec: DatasetSpec, datasets: DatasetCache): ManifestDataset {
+  const info = datasets.info(spec);
+  const base = {
+    name: spec.name,
+    inputShape: [...info.inputShape],
+    inputDtype: info.inputDtype,
+    classes: info.classes,
+  };
+  if (spec.id === undefined) return base;
+  const { id, name, sha256, examples, testExamples, testSet } = datasets.upload(spec);
+  return { ...base, upload: { id, name, sha256, examples, testExamples, testSet } };
+}
+
 /** `manifest.json` of an export: what was trained, how far, and how to check the files. */
 export interface ExportManifest {
   format: 'vtrain-export';
-  /** 2: `evaluation` added; `metrics` no longer carries test figures of another version. */
-  formatVersion: 2;
+  /**
+   * 2: `evaluation` added; `metrics` no longer carries test figures of another version.
+   * 3: `dataset` added (shape and classes the model takes; an uploaded set's id and hash).
+   */
+  formatVersion: 3;
   /** ISO 8601, UTC. */
   exportedAt: string;
   run: {
@@ -38,6 +84,8 @@ export interface ExportManifest {
    * version it belongs to; null when that version could not be evaluated.
    */
   evaluation: Evaluation | null;
+  /** The data set the run trained on: the exported model's input shape and classes. */
+  dataset: ManifestDataset;
   /**
    * The run's last metrics point (counters, phase), or null when it has none. Its test
    * figures, if any, are of its own `version`; those of the exported weights are `evaluation`.
@@ -53,6 +101,8 @@ export interface ManifestInput {
   evaluation: Evaluation | undefined;
   /** The latest metrics point of the run, if any. */
   metrics: MetricsPoint | undefined;
+  /** The run's data set ({@link manifestDataset}). */
+  dataset: ManifestDataset;
   /** The files the manifest vouches for, in the order to list them. */
   files: readonly { name: string; bytes: Uint8Array }[];
   /** Milliseconds since the Unix epoch. */
@@ -70,7 +120,7 @@ export interface ManifestInput {
  *   or of a sample of the test set.
  */
 export function buildManifest(input: ManifestInput): ExportManifest {
-  const { run, evaluation, metrics, files, exportedAt } = input;
+  const { run, evaluation, metrics, dataset, files, exportedAt } = input;
   if (evaluation && (evaluation.version !== run.version || evaluation.testSet !== 'full')) {
     throw new ExportError(
       'invalid-argument',
@@ -86,7 +136,7 @@ export function buildManifest(input: ManifestInput): ExportManifest {
   }
   return {
     format: 'vtrain-export',
-    formatVersion: 2,
+    formatVersion: 3,
     exportedAt: isoDate('exportedAt', exportedAt),
     run: {
       id: run.id,
@@ -100,6 +150,7 @@ export function buildManifest(input: ManifestInput): ExportManifest {
       config: run.config,
     },
     evaluation: evaluation ?? null,
+    dataset,
     metrics: metrics ?? null,
     files: files.map(({ name, bytes }) => ({
       name,

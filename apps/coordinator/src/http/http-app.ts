@@ -14,6 +14,8 @@ import { StoreError } from '../store/store-error.js';
 import type { HostPolicy, OriginPolicy } from './origin-policy.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { serveWebClient } from './web-client.js';
+import { DatasetFileError } from '../datasets/dataset-file.js';
+import type { DatasetStore } from '../datasets/dataset-store.js';
 import { RunSetupError } from '../runs/run-setup.js';
 import type { RunManager } from '../runs/run-manager.js';
 
@@ -40,6 +42,8 @@ export interface HttpAppOptions {
   readonly storageOk?: () => boolean;
   /** Where internal errors go, with the reference their anonymous answer carries. */
   readonly log?: (message: string) => void;
+  /** Uploaded data sets (`/api/datasets`). */
+  readonly uploads: DatasetStore;
   /** Whether the coordinator serves its runs (false while it shuts down); default always. */
   readonly ready?: () => boolean;
 }
@@ -124,7 +128,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   app.options('/api/*', async (_request, reply) =>
     reply
       .code(204)
-      .header('access-control-allow-methods', 'GET, POST')
+      .header('access-control-allow-methods', 'GET, POST, DELETE')
       .header('access-control-allow-headers', 'authorization, content-type')
       .header('access-control-max-age', '600')
       .send(),
@@ -160,6 +164,13 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
       return reply
         .code(400)
         .send({ error: 'invalid-run-config', message: error.message, issues: error.issues });
+    }
+    if (error instanceof DatasetFileError) {
+      return reply.code(error.code === 'too-large' ? 413 : 400).send({
+        error: error.code === 'too-large' ? 'dataset-too-large' : 'invalid-dataset',
+        code: error.code,
+        message: error.message,
+      });
     }
     if (error instanceof RunSetupError) {
       return reply.code(400).send({
@@ -275,8 +286,81 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     );
   }
 
+  registerDatasetRoutes(app, options.uploads, manager, requireResearcher);
+
   serveWebClient(app, options.webRoot);
   return app;
+}
+
+/**
+ * `/api/datasets`: upload (the body is a safetensors file, streamed to disk: never held in
+ * memory), list, describe, delete. Uploads and deletions need the researcher token.
+ */
+function registerDatasetRoutes(
+  app: FastifyInstance,
+  uploads: DatasetStore,
+  manager: RunManager,
+  requireResearcher: (request: FastifyRequest, reply: FastifyReply) => Promise<void>,
+): void {
+  void app.register((scope, _options, done) => {
+    // The body stays unread until the handler streams it to a file (bodyLimit does not apply).
+    scope.addContentTypeParser('application/octet-stream', (_request, _payload, next) => {
+      next(null);
+    });
+    scope.post<{ Querystring: { name?: string } }>(
+      '/api/datasets',
+      { onRequest: requireResearcher },
+      async (request, reply) => {
+        if (request.headers['content-type']?.split(';')[0]?.trim() !== 'application/octet-stream') {
+          return reply.code(415).send({
+            error: 'unsupported-media-type',
+            message: 'send the safetensors file as application/octet-stream',
+          });
+        }
+        const name = (request.query.name ?? '').trim() || 'dataset';
+        if (name.length > 100) {
+          request.raw.resume();
+          return reply.code(400).send({
+            error: 'invalid-dataset',
+            code: 'bad-name',
+            message: 'name: at most 100 characters',
+          });
+        }
+        const length = request.headers['content-length'];
+        const description = await uploads.upload(
+          request.raw,
+          name,
+          length === undefined ? undefined : Number(length),
+        );
+        return reply.code(201).send(description);
+      },
+    );
+    done();
+  });
+
+  app.get('/api/datasets', () => uploads.list());
+
+  app.get<{ Params: RunParams }>('/api/datasets/:id', async (request, reply) => {
+    const description = uploads.get(request.params.id);
+    return description ?? reply.code(404).send(notFound(request.params.id, 'no such data set'));
+  });
+
+  app.delete<{ Params: RunParams }>(
+    '/api/datasets/:id',
+    { onRequest: requireResearcher },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!uploads.get(id)) return reply.code(404).send(notFound(id, 'no such data set'));
+      if (manager.datasetInUse(id)) {
+        return reply.code(409).send({
+          error: 'dataset-in-use',
+          message: `an active run trains on data set ${id}: stop it first`,
+        });
+      }
+      await uploads.remove(id);
+      return { ok: true };
+    },
+  );
 }
 
 function notFound(id: string, message = 'no such run'): { error: string; message: string } {

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildModel, DATASET_INFO, decodeShard } from '@vtrain/ml';
+import { buildModel, assignmentDatasetInfo, decodeShard } from '@vtrain/ml';
 import { useFastestNodeBackend } from '@vtrain/ml/node';
 import { mulberry32 } from '@vtrain/optimizer';
 import {
@@ -60,7 +60,7 @@ class EngineWorker {
     const welcome = await hello(socket);
     if (!welcome.assignment) throw new Error('no run');
     const assignment = welcome.assignment;
-    const info = DATASET_INFO[assignment.dataset.name];
+    const info = assignmentDatasetInfo(assignment.dataset);
     const shard = new Uint8Array(
       await (await fetch(new URL(assignment.dataset.shardUrl, url))).arrayBuffer(),
     );

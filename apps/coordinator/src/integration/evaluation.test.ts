@@ -10,6 +10,7 @@ import {
   selectExamples,
   writeFlatWeights,
   type DatasetSplits,
+  parseSafetensors,
 } from '@vtrain/ml';
 import { loadDataset, useFastestNodeBackend } from '@vtrain/ml/node';
 import {
@@ -29,7 +30,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_RUN } from '../demo-run.js';
 import { evaluationSample } from '../evaluation/evaluation-sample.js';
 import type { ExportManifest } from '../export/manifest.js';
-import { parseSafetensors } from '../export/safetensors.js';
 import { COORDINATOR_MAIN, freePort, killHard } from './coordinator-process.js';
 import { TestCoordinator, waitFor } from './harness.js';
 import { connectSocket } from './raw-worker.js';
@@ -270,7 +270,7 @@ describe('evaluation figures', () => {
     const manifestOf = async (): Promise<ExportManifest> =>
       (await coordinator.api(`/api/runs/${id}/export/manifest.json`)).body as ExportManifest;
     const manifest = await manifestOf();
-    expect(manifest.formatVersion).toBe(2);
+    expect(manifest.formatVersion).toBe(3);
     expect(manifest.run.version).toBe(live.version);
     expect(manifest.evaluation).toMatchObject({
       version: live.version,

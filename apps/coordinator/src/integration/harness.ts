@@ -8,7 +8,10 @@ import { startCoordinator, type Coordinator, type CoordinatorOptions } from '../
 
 /** What a test may set on its coordinator; the rest is fixed (port 0, a temp folder, 'test-researcher-token'). */
 export type TestCoordinatorOptions = Partial<
-  Pick<CoordinatorOptions, 'webRoot' | 'allowedOrigins' | 'maxMessageBytes' | 'requestsPerMinute'>
+  Pick<
+    CoordinatorOptions,
+    'webRoot' | 'allowedOrigins' | 'maxMessageBytes' | 'requestsPerMinute' | 'datasetMaxBytes'
+  >
 >;
 
 /** A real coordinator on port 0 with a fresh data folder; `restart` keeps the folder. */

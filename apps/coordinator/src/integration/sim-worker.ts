@@ -1,4 +1,4 @@
-import { buildModel, DATASET_INFO, decodeShard } from '@vtrain/ml';
+import { assignmentDatasetInfo, buildModel, decodeShard } from '@vtrain/ml';
 import {
   decodeSparseUpdate,
   encodeSparseUpdate,
@@ -101,7 +101,7 @@ export async function startSimWorker(
   if (welcome.type !== 'welcome' || !welcome.assignment) throw new Error('no run to join');
   // The reply type is the schema's input side; the coordinator sends every default filled in.
   const assignment = welcome.assignment as Assignment;
-  const info = DATASET_INFO[assignment.dataset.name];
+  const info = assignmentDatasetInfo(assignment.dataset);
   const shard = new Uint8Array(
     await (await fetch(new URL(assignment.dataset.shardUrl, url))).arrayBuffer(),
   );

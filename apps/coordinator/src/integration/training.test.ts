@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset, useFastestNodeBackend } from '@vtrain/ml/node';
-import type { DatasetSplits } from '@vtrain/ml';
+import { parseSafetensors, type DatasetSplits } from '@vtrain/ml';
 import type { RunConfigInput } from '@vtrain/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSafetensors } from '../export/safetensors.js';
 import { TestCoordinator, spawnWorkers, stopWorkers, waitFor } from './harness.js';
 
 /*
@@ -69,7 +68,10 @@ function accuracyOf(model: tf.LayersModel, test: DatasetSplits['test']): number 
         [size, 28, 28, 1],
       );
       const predicted = (model.predict(xs) as tf.Tensor).argMax(-1);
-      const labels = tf.tensor1d(test.labels.subarray(start, start + size), 'int32');
+      const labels = tf.tensor1d(
+        Int32Array.from(test.labels.subarray(start, start + size)),
+        'int32',
+      );
       return predicted.equal(labels).sum().dataSync()[0] ?? 0;
     });
   }

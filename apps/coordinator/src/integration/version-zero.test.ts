@@ -1,4 +1,4 @@
-import { DATASET_INFO, buildInitialModel, weightsHash } from '@vtrain/ml';
+import { assignmentDatasetInfo, buildInitialModel, weightsHash } from '@vtrain/ml';
 import { AssignmentSchema, decodeSparseUpdate, parseMessage, type Welcome } from '@vtrain/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCoordinator } from './harness.js';
@@ -71,7 +71,7 @@ describe('version 0 built by the worker', () => {
       // The worker's entry point: the spec, data set and seed of its assignment.
       const built = await buildInitialModel(
         assignment.model,
-        DATASET_INFO[assignment.dataset.name],
+        assignmentDatasetInfo(assignment.dataset),
         assignment.initialWeights.seed,
         { maxParameters: assignment.parameterCount },
       );

@@ -1,6 +1,7 @@
 import { exportRun, type ExportFiles } from '../export/export-run.js';
 import type { CheckpointStore } from '../store/checkpoints.js';
 import type { RunManager } from './run-manager.js';
+import { manifestDataset } from '../export/manifest.js';
 import { buildRunModel } from './run-setup.js';
 
 /**
@@ -56,7 +57,12 @@ export class RunExports {
         this.log(`evaluation of run ${runId} for its export failed: ${String(error)}`);
         return undefined;
       });
-    const { model } = await buildRunModel(run.config, this.maxMessageBytes);
+    const datasets = this.manager.datasets;
+    const { model } = await buildRunModel(
+      run.config,
+      this.maxMessageBytes,
+      datasets.info(run.config.dataset),
+    );
     try {
       return await exportRun({
         run,
@@ -64,6 +70,7 @@ export class RunExports {
         weights: snapshot.weights,
         evaluation,
         metrics: this.manager.getRun(runId)?.latest,
+        dataset: manifestDataset(run.config.dataset, datasets),
         exportedAt: Date.now(),
       });
     } finally {

@@ -23,7 +23,14 @@ import { WorkerReplicas } from './downstream.js';
 import { elapsedSeconds, leastCoveredShard, workerSummary, type LiveRun } from './live-run.js';
 import { addCount, summariseStaleness, type RunCounters } from './run-counters.js';
 import { RunEngine, type EngineEffects, type UpdateMeta, type Verdict } from './run-engine.js';
-import { buildRunModel, buildShards, initialWeights, type DatasetCache } from './run-setup.js';
+import { DatasetFileError } from '../datasets/dataset-file.js';
+import {
+  RunSetupError,
+  buildRunModel,
+  buildShards,
+  initialWeights,
+  type DatasetCache,
+} from './run-setup.js';
 
 /** What the transport tells workers and dashboards; the manager decides when. */
 export interface RunListener {
@@ -95,7 +102,15 @@ export class RunManager {
         this.deps.store.setRunStatus(stored.id, 'failed', 'no checkpoint to resume from');
         continue;
       }
-      await this.open(stored, checkpoint);
+      try {
+        await this.open(stored, checkpoint);
+      } catch (error) {
+        // An uploaded set deleted or changed on disk (SHA-256): the run cannot go on as it began.
+        if (!(error instanceof DatasetFileError || error instanceof RunSetupError)) throw error;
+        this.log(`run ${stored.id} cannot resume: ${error.message}; marking it failed`);
+        this.deps.store.setRunStatus(stored.id, 'failed', `data set: ${error.message}`);
+        continue;
+      }
       this.log(`resumed run ${stored.id} "${stored.name}" at version ${checkpoint.version}`);
     }
   }
@@ -109,7 +124,11 @@ export class RunManager {
   async createRun(input: unknown): Promise<string> {
     const config = parseMessage(RunConfigSchema, input, 'run config');
     const id = randomUUID();
-    const model = await buildRunModel(config, this.deps.maxMessageBytes);
+    const model = await buildRunModel(
+      config,
+      this.deps.maxMessageBytes,
+      this.deps.datasets.info(config.dataset),
+    );
     const weights = initialWeights(model);
     model.model.dispose();
     const stored: StoredRun = {
@@ -213,6 +232,16 @@ export class RunManager {
         shardUrl: `/api/runs/${run.id}/shards/${shardIndex}`,
         shardIndex,
         shardCount: run.shards.length,
+        ...(run.config.dataset.id === undefined
+          ? {}
+          : {
+              upload: {
+                id: run.config.dataset.id,
+                inputShape: [...run.model.info.inputShape],
+                inputDtype: run.model.info.inputDtype,
+                classes: run.model.info.classes,
+              },
+            }),
       },
       training: run.config.training,
       compression: run.config.compression,
@@ -354,7 +383,7 @@ export class RunManager {
   private async open(stored: StoredRun, checkpoint: Checkpoint): Promise<void> {
     const config = stored.config;
     const [model, shards] = await Promise.all([
-      buildRunModel(config, this.deps.maxMessageBytes),
+      buildRunModel(config, this.deps.maxMessageBytes, this.deps.datasets.info(config.dataset)),
       buildShards(config, this.deps.datasets),
     ]);
     const now = this.now();
@@ -387,6 +416,18 @@ export class RunManager {
     this.live.set(stored.id, run);
     this.deps.listener.runStatus(this.summary(run.stored));
     void this.evaluateNow(run, false);
+  }
+
+  /** Whether an active run trains on the uploaded set `id` (which may then not be deleted). */
+  datasetInUse(id: string): boolean {
+    return this.deps.store
+      .listRuns()
+      .some((run) => run.status === 'active' && run.config.dataset.id === id);
+  }
+
+  /** The data sets runs train on. */
+  get datasets(): DatasetCache {
+    return this.deps.datasets;
   }
 
   /** Carries out an engine call's effects. */
@@ -517,7 +558,7 @@ export class RunManager {
     const result = await this.deps.evaluator.evaluate({
       runId: run.id,
       model: run.config.model,
-      dataset: run.config.dataset.name,
+      dataset: this.deps.datasets.forEvaluation(run.config.dataset),
       seed: run.config.seed,
       weights,
       ...(sample === undefined ? {} : { sample }),
@@ -549,7 +590,7 @@ export class RunManager {
     const result = await this.deps.evaluator.evaluate({
       runId,
       model: stored.config.model,
-      dataset: stored.config.dataset.name,
+      dataset: this.deps.datasets.forEvaluation(stored.config.dataset),
       seed: stored.config.seed,
       weights: weights.slice(),
     });

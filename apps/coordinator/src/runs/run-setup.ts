@@ -6,6 +6,7 @@ import {
   parameterLayout,
   partition,
   weightsHash,
+  uploadedDatasetInfo,
   type DatasetInfo,
   type DatasetSplits,
   type ParameterSlice,
@@ -15,21 +16,76 @@ import { topKCount } from '@vtrain/optimizer';
 import {
   MAX_PARAMETER_COUNT,
   maxUpdateMessageBytes,
+  UPLOAD_DATASET,
+  type DatasetDescription,
   type DatasetName,
+  type DatasetSpec,
   type RunConfig,
 } from '@vtrain/protocol';
+import type { DatasetStore } from '../datasets/dataset-store.js';
 
-/** Loads each data set once per process: MNIST and Fashion-MNIST take a second or two. */
+/** What the evaluation thread is told of a run's data set, to load its test set itself. */
+export interface EvaluationDataset {
+  /** Cache key in the thread: the built-in name, or `upload/<id>`. */
+  readonly key: string;
+  readonly info: DatasetInfo;
+  /** An uploaded set's file and the SHA-256 it must have. */
+  readonly file?: { readonly path: string; readonly sha256: string };
+}
+
+/**
+ * The data sets runs train on. Built-in sets are loaded once per process (MNIST and
+ * Fashion-MNIST take a second or two); an uploaded set is read from its file each time a
+ * run opens, its SHA-256 checked against the upload's (a run resumes on the bytes it began
+ * with, or not at all), and not kept: its shards are what the run serves.
+ */
 export class DatasetCache {
   private readonly loaded = new Map<DatasetName, Promise<DatasetSplits>>();
 
-  get(name: DatasetName): Promise<DatasetSplits> {
-    let splits = this.loaded.get(name);
+  constructor(readonly uploads?: DatasetStore) {}
+
+  /**
+   * The info (shape, dtype, classes) of a run's data set.
+   *
+   * @throws {@link RunSetupError} `dataset.id` for an upload this coordinator does not hold.
+   */
+  info(spec: DatasetSpec): DatasetInfo {
+    if (spec.name !== UPLOAD_DATASET) return DATASET_INFO[spec.name];
+    return uploadedDatasetInfo(this.upload(spec));
+  }
+
+  /** The uploaded set of a spec, or {@link RunSetupError} `dataset.id`. */
+  upload(spec: DatasetSpec): DatasetDescription {
+    const description = spec.id === undefined ? undefined : this.uploads?.get(spec.id);
+    if (!description) {
+      throw new RunSetupError('dataset.id', `no uploaded data set ${spec.id ?? ''}`);
+    }
+    return description;
+  }
+
+  get(spec: DatasetSpec): Promise<DatasetSplits> {
+    if (spec.name === UPLOAD_DATASET) {
+      const { id } = this.upload(spec);
+      if (!this.uploads) throw new RunSetupError('dataset.id', 'no data set store');
+      return this.uploads.load(id);
+    }
+    let splits = this.loaded.get(spec.name);
     if (!splits) {
-      splits = loadDataset(name);
-      this.loaded.set(name, splits);
+      splits = loadDataset(spec.name);
+      this.loaded.set(spec.name, splits);
     }
     return splits;
+  }
+
+  /** How the evaluation thread finds the set's test examples. */
+  forEvaluation(spec: DatasetSpec): EvaluationDataset {
+    if (spec.name !== UPLOAD_DATASET) return { key: spec.name, info: DATASET_INFO[spec.name] };
+    const description = this.upload(spec);
+    return {
+      key: `upload/${description.id}`,
+      info: uploadedDatasetInfo(description),
+      file: { path: this.uploads?.pathOf(description.id) ?? '', sha256: description.sha256 },
+    };
   }
 }
 
@@ -64,14 +120,18 @@ export class RunSetupError extends Error {
 }
 
 /**
- * Builds the run's model with weights initialised from its seed (a custom
- * topology is validated on the way) and sizes its messages.
+ * Builds the run's model for its data set's `info` (from {@link DatasetCache.info}) with
+ * weights initialised from its seed (a custom topology is validated on the way: input shape
+ * and classes must fit the data set) and sizes its messages.
  *
  * @param maxMessageBytes - the transport's cap: a run whose updates would not
  *   fit is refused here, with a reason, instead of failing at its first update.
  */
-export async function buildRunModel(config: RunConfig, maxMessageBytes: number): Promise<RunModel> {
-  const info = DATASET_INFO[config.dataset.name];
+export async function buildRunModel(
+  config: RunConfig,
+  maxMessageBytes: number,
+  info: DatasetInfo,
+): Promise<RunModel> {
   let model: tf.LayersModel;
   let weights: Float32Array;
   try {
@@ -120,7 +180,7 @@ export async function buildShards(
   config: RunConfig,
   datasets: DatasetCache,
 ): Promise<Uint8Array[]> {
-  const { train } = await datasets.get(config.dataset.name);
+  const { train } = await datasets.get(config.dataset);
   const { partition: spec, shards } = config.dataset;
   if (shards > train.count) {
     throw new RunSetupError('dataset.shards', `${shards} shards for ${train.count} examples`);

@@ -1,6 +1,7 @@
 import type { RunSummary } from '@vtrain/protocol';
 import { useCallback, useState } from 'react';
 import { CompareRuns } from './CompareRuns.js';
+import { DatasetUpload } from './DatasetUpload.js';
 import { LaunchForm } from './LaunchForm.js';
 import { RunList } from './RunList.js';
 import { RunView } from './RunView.js';
@@ -17,6 +18,7 @@ type View =
   | { readonly kind: 'default' }
   | { readonly kind: 'run'; readonly runId: string }
   | { readonly kind: 'launch' }
+  | { readonly kind: 'datasets' }
   | { readonly kind: 'compare' };
 
 const REFUSED =
@@ -97,6 +99,16 @@ export function Dashboard({ token, onChangeToken }: DashboardProps) {
           >
             + New run
           </button>
+          <button
+            type="button"
+            className="wide"
+            data-testid="open-datasets"
+            onClick={() => {
+              setView({ kind: 'datasets' });
+            }}
+          >
+            Data sets (upload)
+          </button>
           <RunList
             runs={runList.runs}
             error={runList.error}
@@ -130,6 +142,8 @@ export function Dashboard({ token, onChangeToken }: DashboardProps) {
                 setView({ kind: 'run', runId });
               }}
             />
+          ) : view.kind === 'datasets' ? (
+            <DatasetUpload token={token} onUnauthorized={onUnauthorized} />
           ) : view.kind === 'compare' ? (
             <CompareRuns runs={runList.runs ?? []} runIds={compared} />
           ) : openRunId === undefined ? (

@@ -1,4 +1,4 @@
-import type { Backend, DatasetName, ModelSpec } from '@vtrain/protocol';
+import type { Backend, ModelSpec, RunDatasetName } from '@vtrain/protocol';
 
 /*
  * The decision half of the backend probe: measured step times and the WebGPU
@@ -186,7 +186,7 @@ export function pickBackend(
 /** What a step's speed depends on: the model, the data set's geometry and the batch size. */
 export interface ProbeSubject {
   readonly model: ModelSpec;
-  readonly dataset: { readonly name: DatasetName };
+  readonly dataset: { readonly name: RunDatasetName };
   readonly training: { readonly batchSize: number };
 }
 

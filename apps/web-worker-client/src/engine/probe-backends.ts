@@ -3,7 +3,7 @@ import {
   BatchSampler,
   buildModel,
   computeGradient,
-  DATASET_INFO,
+  assignmentDatasetInfo,
   modelExampleShape,
   pixelsPerExample,
   readFlatWeights,
@@ -61,11 +61,12 @@ function message(error: unknown): string {
  * dense and convolutional kernels do the same work whatever the pixels.
  */
 function probeExamples(assignment: Assignment): Dataset {
-  const info = DATASET_INFO[assignment.dataset.name];
+  const info = assignmentDatasetInfo(assignment.dataset);
   const count = assignment.training.batchSize;
-  const images = new Uint8Array(count * pixelsPerExample(info));
+  const size = count * pixelsPerExample(info);
+  const images = info.inputDtype === 'f32' ? new Float32Array(size) : new Uint8Array(size);
   for (let i = 0; i < images.length; i++) images[i] = (i * 2_654_435_761) >>> 24;
-  const labels = Uint8Array.from({ length: count }, (_, i) => i % info.classes);
+  const labels = Uint16Array.from({ length: count }, (_, i) => i % info.classes);
   return { images, labels, count, info };
 }
 

@@ -1,6 +1,8 @@
 import {
+  DatasetDescriptionSchema,
   MetricsPointSchema,
   RunSummarySchema,
+  type DatasetDescription,
   type ExportFileName,
   type FieldIssue,
   type MetricsPoint,
@@ -112,4 +114,36 @@ export async function fetchExportFile(
   file: ExportFileName,
 ): Promise<Blob> {
   return (await request(exportUrl(runId, file), { headers: researcher(token) })).blob();
+}
+
+/** The data sets researchers uploaded (`GET /api/datasets`). */
+export function listDatasets(): Promise<DatasetDescription[]> {
+  return getJson('/api/datasets', z.array(DatasetDescriptionSchema));
+}
+
+/**
+ * Uploads a safetensors data set file (`POST /api/datasets`, the file as the body, streamed
+ * by the browser); a refused file throws `invalid-dataset` (HTTP 400, the message names the
+ * problem) or `dataset-too-large` (413).
+ */
+export async function uploadDataset(
+  token: string,
+  file: Blob,
+  name: string,
+): Promise<DatasetDescription> {
+  const query = name.trim() === '' ? '' : `?name=${encodeURIComponent(name.trim())}`;
+  const response = await request(`/api/datasets${query}`, {
+    method: 'POST',
+    headers: { ...researcher(token), 'content-type': 'application/octet-stream' },
+    body: file,
+  });
+  return DatasetDescriptionSchema.parse(await response.json());
+}
+
+/** Deletes an uploaded data set; `dataset-in-use` (409) while an active run trains on it. */
+export async function deleteDataset(token: string, datasetId: string): Promise<void> {
+  await request(`/api/datasets/${encodeURIComponent(datasetId)}`, {
+    method: 'DELETE',
+    headers: researcher(token),
+  });
 }

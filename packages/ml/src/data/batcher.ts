@@ -6,7 +6,7 @@ import { DatasetError, type Dataset } from './dataset.js';
 
 /** A batch on the tfjs backend: inputs scaled to [0, 1] and int32 class labels. */
 export interface Batch {
-  /** [size, ...exampleShape], float32, pixel / 255. */
+  /** [size, ...exampleShape], float32: byte / 255 for u8 sets, the value itself for f32. */
   readonly xs: tf.Tensor;
   /** [size], int32 labels in [0, classes). */
   readonly ys: tf.Tensor1D;
@@ -76,7 +76,7 @@ export class BatchBuffer {
   }
 
   /**
-   * Writes example `index` of `dataset` into slot `slot`: pixel bytes scaled by 1/255.
+   * Writes example `index` of `dataset` into slot `slot`: bytes scaled by 1/255, floats as they are.
    *
    * @throws {@link BatcherError} `previous-batch-alive` if the last batch was not disposed;
    *   {@link DatasetError} `index-out-of-range` for an index or slot outside the set or buffer.
@@ -95,7 +95,11 @@ export class BatchBuffer {
     const from = index * perExample;
     const to = slot * perExample;
     const pixels = this.pixels;
-    for (let j = 0; j < perExample; j++) pixels[to + j] = PIXEL_TO_UNIT[source[from + j]];
+    if (source instanceof Float32Array) {
+      pixels.set(source.subarray(from, from + perExample), to);
+    } else {
+      for (let j = 0; j < perExample; j++) pixels[to + j] = PIXEL_TO_UNIT[source[from + j]];
+    }
     this.labels[slot] = dataset.labels[index];
   }
 

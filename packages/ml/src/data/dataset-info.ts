@@ -1,20 +1,22 @@
-import type { DatasetName } from '@vtrain/protocol';
+import type { DatasetName, InputDtype, RunDatasetName, UploadedInput } from '@vtrain/protocol';
 
-/** Static facts about a data set: image geometry and classes, shared by every host. */
+/** Static facts about a data set: example shape, value type and classes, shared by every host. */
 export interface DatasetInfo {
-  readonly name: DatasetName;
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-  /** [height, width, channels]: the per-example shape every zoo model takes. */
-  readonly inputShape: readonly [number, number, number];
+  readonly name: RunDatasetName;
+  /**
+   * The per-example shape: [height, width, channels] for images (every built-in set is
+   * [28, 28, 1]), any shape of rank 1 to 4 for an uploaded set.
+   */
+  readonly inputShape: readonly number[];
+  /** `u8`: values are bytes, fed to models as v / 255; `f32`: floats, fed as they are. */
+  readonly inputDtype: InputDtype;
   /** Number of classes; labels are integers in [0, classes). */
   readonly classes: number;
   /** Human-readable name of class i at index i (length === classes). */
   readonly classNames: readonly string[];
 }
 
-const GRAYSCALE_28 = { height: 28, width: 28, channels: 1, inputShape: [28, 28, 1] } as const;
+const GRAYSCALE_28 = { inputShape: [28, 28, 1], inputDtype: 'u8' } as const;
 
 /**
  * The three data sets of `DatasetName` (`@vtrain/protocol`). Fashion-MNIST's
@@ -54,7 +56,37 @@ export const DATASET_INFO = {
   },
 } as const satisfies Record<DatasetName, DatasetInfo>;
 
-/** Pixels per example: height * width * channels (784 for every data set here). */
+/** Values per example: the product of `inputShape` (784 for every built-in set). */
 export function pixelsPerExample(info: DatasetInfo): number {
-  return info.height * info.width * info.channels;
+  return info.inputShape.reduce((product, dim) => product * dim, 1);
+}
+
+/**
+ * The {@link DatasetInfo} of an uploaded set, from what the assignment (or the coordinator's
+ * description of the set) says; classes are named by their index.
+ */
+export function uploadedDatasetInfo(input: Omit<UploadedInput, 'id'>): DatasetInfo {
+  return {
+    name: 'upload',
+    inputShape: [...input.inputShape],
+    inputDtype: input.inputDtype,
+    classes: input.classes,
+    classNames: Array.from({ length: input.classes }, (_, i) => String(i)),
+  };
+}
+
+/**
+ * The info of an assignment's data set: a built-in set's, or the uploaded set's from the
+ * assignment's `dataset.upload`.
+ *
+ * @throws Error for `upload` without `dataset.upload` (the schema refuses it; a hand-built
+ *   assignment might not).
+ */
+export function assignmentDatasetInfo(dataset: {
+  readonly name: RunDatasetName;
+  readonly upload?: UploadedInput | undefined;
+}): DatasetInfo {
+  if (dataset.name !== 'upload') return DATASET_INFO[dataset.name];
+  if (dataset.upload === undefined) throw new Error('an upload assignment without dataset.upload');
+  return uploadedDatasetInfo(dataset.upload);
 }

@@ -1,18 +1,24 @@
 import { CodedError } from '../coded-error.js';
 import { pixelsPerExample, type DatasetInfo } from './dataset-info.js';
 
+/** Example values: bytes (`inputDtype` u8, read as v / 255) or floats (`f32`). */
+export type ExampleValues = Uint8Array | Float32Array;
+/** Class labels: bytes for up to 256 classes, 16-bit for more (uploaded sets, up to 1000). */
+export type LabelValues = Uint8Array | Uint16Array;
+
 /**
- * A labelled image set held as two flat typed arrays, so a shard of 60k MNIST
+ * A labelled example set held as two flat typed arrays, so a shard of 60k MNIST
  * images is 47 MB of bytes rather than millions of JS numbers
  * (docs/architecture.md#data-pipeline-and-processes: a peer
  * lost most of its time to a per-sample JS pipeline).
  *
- * Example i's pixels are images[i * P, (i + 1) * P) with P = height * width *
- * channels in row-major (y, x, channel) order, values 0-255; its class is labels[i].
+ * Example i's values are images[i * P, (i + 1) * P) with P the product of
+ * `info.inputShape`, row-major ((y, x, channel) for images), a Uint8Array of 0-255 when
+ * `info.inputDtype` is u8 and a Float32Array when f32; its class is labels[i].
  */
 export interface Dataset {
-  readonly images: Uint8Array;
-  readonly labels: Uint8Array;
+  readonly images: ExampleValues;
+  readonly labels: LabelValues;
   readonly count: number;
   readonly info: DatasetInfo;
 }
@@ -42,6 +48,12 @@ export function assertValidDataset(dataset: Dataset): void {
     throw new DatasetError('length-mismatch', `count must be a non-negative integer, got ${count}`);
   }
   const perExample = pixelsPerExample(info);
+  if ((info.inputDtype === 'f32') !== images instanceof Float32Array) {
+    throw new DatasetError(
+      'length-mismatch',
+      `images are a ${images.constructor.name}, the set's values are ${info.inputDtype}`,
+    );
+  }
   if (images.length !== count * perExample) {
     throw new DatasetError(
       'length-mismatch',
@@ -73,8 +85,12 @@ export function assertValidDataset(dataset: Dataset): void {
 export function selectExamples(dataset: Dataset, indices: ArrayLike<number>): Dataset {
   const perExample = pixelsPerExample(dataset.info);
   const count = indices.length;
-  const images = new Uint8Array(count * perExample);
-  const labels = new Uint8Array(count);
+  const images =
+    dataset.images instanceof Float32Array
+      ? new Float32Array(count * perExample)
+      : new Uint8Array(count * perExample);
+  const labels =
+    dataset.labels instanceof Uint16Array ? new Uint16Array(count) : new Uint8Array(count);
   for (let k = 0; k < count; k++) {
     const i = indices[k];
     if (!Number.isInteger(i) || i < 0 || i >= dataset.count) {
@@ -94,7 +110,7 @@ export function selectExamples(dataset: Dataset, indices: ArrayLike<number>): Da
  *
  * @throws {@link DatasetError} `label-out-of-range` for a label >= classes.
  */
-export function classCounts(labels: Uint8Array, classes: number): Uint32Array {
+export function classCounts(labels: LabelValues, classes: number): Uint32Array {
   const counts = new Uint32Array(classes);
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i];

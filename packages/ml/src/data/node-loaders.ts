@@ -136,10 +136,11 @@ async function loadIdxPair(directory: string, prefix: string, info: DatasetInfo)
   ]);
   const images = parseIdxImages(imageBytes, imagesFile);
   const labels = parseIdxLabels(labelBytes, labelsFile);
-  if (images.rows !== info.height || images.columns !== info.width) {
+  const [height, width] = info.inputShape;
+  if (images.rows !== height || images.columns !== width) {
     throw new DatasetLoadError(
       'shape-mismatch',
-      `${imagesFile}: ${images.rows}x${images.columns} images, expected ${info.height}x${info.width}`,
+      `${imagesFile}: ${images.rows}x${images.columns} images, expected ${height}x${width}`,
     );
   }
   if (labels.length !== images.count) {

@@ -1,4 +1,5 @@
 import { CodedError } from '../coded-error.js';
+import type { LabelValues } from './dataset.js';
 import {
   assertSeed,
   deriveSeed,
@@ -57,7 +58,7 @@ const SALT_CLASS_EXAMPLES = 3;
  * @throws {@link PartitionError} for S < 1, S > n, L outside [1, C], or S L < C.
  */
 export function partition(
-  labels: Uint8Array,
+  labels: LabelValues,
   spec: PartitionSpec,
   shardCount: number,
   seed: number,
@@ -85,7 +86,7 @@ export function partition(
 }
 
 function partitionByLabel(
-  labels: Uint8Array,
+  labels: LabelValues,
   labelsPerShard: number,
   shardCount: number,
   seed: number,
@@ -123,11 +124,12 @@ function partitionByLabel(
   return parts.map((chunks) => sorted(concat(chunks)));
 }
 
-function examplesByClass(labels: Uint8Array): Map<number, Uint32Array> {
-  const counts = new Uint32Array(256);
+function examplesByClass(labels: LabelValues): Map<number, Uint32Array> {
+  const size = labels instanceof Uint16Array ? 65536 : 256;
+  const counts = new Uint32Array(size);
   for (const label of labels) counts[label]++;
   const byClass = new Map<number, Uint32Array>();
-  const filled = new Uint32Array(256);
+  const filled = new Uint32Array(size);
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i];
     let examples = byClass.get(label);

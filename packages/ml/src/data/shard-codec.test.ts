@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sameElements } from '../test-support/bytes.js';
-import { DATASET_INFO } from './dataset-info.js';
+import { DATASET_INFO, uploadedDatasetInfo } from './dataset-info.js';
 import { selectExamples, type Dataset } from './dataset.js';
 import { decodeShard, encodeShard, SHARD_HEADER_BYTES, ShardFormatError } from './shard-codec.js';
 
@@ -74,7 +74,7 @@ describe('shard codec', () => {
       ['a missing last pixel', good.subarray(0, good.length - 1), 'truncated'],
       ['an extra byte', Uint8Array.from([...good, 0]), 'trailing-bytes'],
       ['a wrong magic', mutate((b) => ((b[0] = 0x57), b)), 'bad-magic'],
-      ['version 2', mutate((b) => ((b[4] = 2), b)), 'bad-version'],
+      ['version 3', mutate((b) => ((b[4] = 3), b)), 'bad-version'],
       ['a 32x28 geometry', mutate((b) => ((b[9] = 32), b)), 'shape-mismatch'],
       ['label 10 of 10 classes', mutate((b) => ((b[13] = 10), b)), 'label-out-of-range'],
       ['a count larger than the payload', mutate((b) => ((b[5] = 3), b)), 'truncated'],
@@ -90,5 +90,61 @@ describe('shard codec', () => {
     expect(() => encodeShard(datasetOf([1]), [1])).toThrow(
       expect.objectContaining({ code: 'index-out-of-range' }),
     );
+  });
+
+  describe('version 2 (uploaded sets)', () => {
+    const vector = uploadedDatasetInfo({ inputShape: [3], inputDtype: 'f32', classes: 300 });
+    const set: Dataset = {
+      images: Float32Array.of(0.5, -2, 1e6, 3, 4, 5),
+      labels: Uint16Array.of(299, 7),
+      count: 2,
+      info: vector,
+    };
+
+    it('carries f32 values, 16-bit labels and any shape, byte for byte as documented', () => {
+      const bytes = encodeShard(set, [1, 0]);
+      // magic, version 2, count 2, f32, 2-byte labels, rank 1, [3], labels 7 and 299, values
+      expect([...bytes.subarray(0, 20)]).toEqual([
+        0x56, 0x54, 0x53, 0x48, 2, 2, 0, 0, 0, 1, 2, 1, 3, 0, 0, 0, 7, 0, 43, 1,
+      ]);
+      expect(bytes.length).toBe(16 + 2 * (2 + 12));
+      const decoded = decodeShard(bytes, vector);
+      expect([...decoded.labels]).toEqual([7, 299]);
+      expect([...decoded.images]).toEqual([3, 4, 5, 0.5, -2, 1e6]);
+      expect(decoded.images).toBeInstanceOf(Float32Array);
+    });
+
+    it('keeps version 1 for u8 images of at most 255 per dimension', () => {
+      expect(encodeShard(datasetOf([1]))[4]).toBe(1);
+      const big = uploadedDatasetInfo({ inputShape: [300, 1, 1], inputDtype: 'u8', classes: 2 });
+      const bytes = encodeShard({
+        images: new Uint8Array(300),
+        labels: Uint8Array.of(1),
+        count: 1,
+        info: big,
+      });
+      expect(bytes[4]).toBe(2);
+      expect(decodeShard(bytes, big).images.length).toBe(300);
+    });
+
+    it('refuses another shape or dtype, a label out of range and a non-finite value', () => {
+      const bytes = encodeShard(set);
+      const other = uploadedDatasetInfo({ inputShape: [3], inputDtype: 'u8', classes: 300 });
+      const fewer = uploadedDatasetInfo({ inputShape: [3], inputDtype: 'f32', classes: 299 });
+      const nan = bytes.slice();
+      new DataView(nan.buffer).setFloat32(bytes.length - 4, Number.NaN, true);
+      const codeOf = (b: Uint8Array, i: typeof vector) => {
+        try {
+          decodeShard(b, i);
+        } catch (error) {
+          return (error as ShardFormatError).code;
+        }
+        return 'decoded';
+      };
+      expect(codeOf(bytes, other)).toBe('shape-mismatch');
+      expect(codeOf(bytes, fewer)).toBe('label-out-of-range');
+      expect(codeOf(nan, vector)).toBe('non-finite');
+      expect(codeOf(bytes.subarray(0, 14), vector)).toBe('truncated');
+    });
   });
 });

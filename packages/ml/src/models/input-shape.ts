@@ -5,7 +5,7 @@ import { ModelSpecError } from './model-spec-error.js';
 /**
  * The per-example input shape of `model` (its input shape without the batch
  * dimension), checked to take the examples of `info`: either the image shape
- * [h, w, c] or the flat [h * w * c]. This is what a {@link BatchSampler} is
+ * shape ([h, w, c] for images) or its flat [h * w * c]. This is what a {@link BatchSampler} is
  * given, so a topology that wants flat vectors gets them without a reshape layer.
  *
  * @throws {@link ModelSpecError} `input-shape` for several inputs or any other shape.
@@ -19,7 +19,7 @@ export function modelExampleShape(model: tf.LayersModel, info: DatasetInfo): num
   }
   const shape = model.inputs[0].shape;
   const example = shape.slice(1);
-  const image = [info.height, info.width, info.channels];
+  const image = [...info.inputShape];
   const flat = [pixelsPerExample(info)];
   const matches = (expected: readonly number[]) =>
     example.length === expected.length && example.every((d, i) => d === expected[i]);

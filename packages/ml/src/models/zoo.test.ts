@@ -3,7 +3,7 @@ import type { ModelSpec } from '@vtrain/protocol';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useFastestNodeBackend } from '../backend-node.js';
-import { DATASET_INFO } from '../data/dataset-info.js';
+import { DATASET_INFO, uploadedDatasetInfo } from '../data/dataset-info.js';
 import { sameElements } from '../test-support/bytes.js';
 import { parameterCount, readFlatWeights } from './flat-weights.js';
 import { modelExampleShape } from './input-shape.js';
@@ -93,5 +93,28 @@ describe('buildModel (zoo)', () => {
       code: 'invalid-seed',
     });
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('zoo models on uploaded shapes', () => {
+  const vector = uploadedDatasetInfo({ inputShape: [20], inputDtype: 'f32', classes: 3 });
+  const image = uploadedDatasetInfo({ inputShape: [12, 12, 1], inputDtype: 'u8', classes: 3 });
+
+  it('the mlp flattens any shape and outputs the classes of the set', async () => {
+    const model = await buildModel({ kind: 'mlp', hiddenUnits: [8] }, vector, 1);
+    expect(model.inputs[0]?.shape).toEqual([null, 20]);
+    expect(model.outputs[0]?.shape).toEqual([null, 3]);
+    expect(model.countParams()).toBe(zooParameterCount({ kind: 'mlp', hiddenUnits: [8] }, vector));
+    model.dispose();
+  });
+
+  it('the cnn takes (H, W, C) and refuses other ranks, naming the shape', async () => {
+    const model = await buildModel({ kind: 'cnn', filters: [4] }, image, 1);
+    expect(model.outputs[0]?.shape).toEqual([null, 3]);
+    expect(model.countParams()).toBe(zooParameterCount({ kind: 'cnn', filters: [4] }, image));
+    model.dispose();
+    const refused = buildModel({ kind: 'cnn', filters: [4] }, vector, 1);
+    await expect(refused).rejects.toMatchObject({ code: 'input-shape' });
+    await expect(refused).rejects.toThrow(/\[20\]/);
   });
 });

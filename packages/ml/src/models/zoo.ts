@@ -60,7 +60,7 @@ export async function buildModel(
 }
 
 /**
- * Multi-layer perceptron: Flatten, then Dense(h_i, ReLU) for each entry of
+ * Multi-layer perceptron: Flatten (for examples of rank >= 2), then Dense(h_i, ReLU) for each entry of
  * `hiddenUnits`, then Dense(classes) logits. Layer i's kernel is Glorot-uniform
  * (Glorot & Bengio 2010) with seed deriveSeed(seed, i); biases start at 0.
  * Parameters: sum over consecutive widths (n_in * n_out + n_out), e.g.
@@ -76,7 +76,12 @@ export function buildMlp(
   assertSeed(seed);
   assertPositiveIntegers('hiddenUnits', hiddenUnits);
   const model = tf.sequential({ name: 'mlp' });
-  model.add(tf.layers.flatten({ inputShape: [...info.inputShape], name: 'flatten' }));
+  // tfjs's Flatten wants rank >= 2 per example; vectors (uploaded sets) need none.
+  model.add(
+    info.inputShape.length === 1
+      ? tf.layers.inputLayer({ inputShape: [...info.inputShape], name: 'input' })
+      : tf.layers.flatten({ inputShape: [...info.inputShape], name: 'flatten' }),
+  );
   hiddenUnits.forEach((units, i) => {
     model.add(
       tf.layers.dense({ units, activation: 'relu', name: `hidden_${i}`, ...init(seed, i) }),
@@ -152,10 +157,8 @@ export function zooParameterCount(
     return count;
   }
   assertPositiveIntegers('filters', spec.filters);
+  let [height, width, channels] = imageShape(info);
   assertPoolable(spec.filters.length, info);
-  let channels = info.channels;
-  let height = info.height;
-  let width = info.width;
   let count = 0;
   for (const filters of spec.filters) {
     count += 9 * channels * filters + filters;
@@ -183,11 +186,29 @@ function assertPositiveIntegers(field: string, values: readonly number[]): void 
   }
 }
 
+/**
+ * [height, width, channels] of an image data set.
+ *
+ * @throws {@link ModelSpecError} `input-shape` when the examples are not of rank 3: the CNN's
+ *   2-D convolutions need (H, W, C) inputs.
+ */
+function imageShape(info: DatasetInfo): [number, number, number] {
+  const [height, width, channels] = info.inputShape;
+  if (info.inputShape.length !== 3 || !height || !width || !channels) {
+    throw new ModelSpecError(
+      'input-shape',
+      `the cnn needs (height, width, channels) examples, ${info.name} has [${info.inputShape.join(', ')}]`,
+    );
+  }
+  return [height, width, channels];
+}
+
 function assertPoolable(blocks: number, info: DatasetInfo): void {
-  if (Math.min(info.height, info.width) >> blocks < 1) {
+  const [height, width] = imageShape(info);
+  if (Math.min(height, width) >> blocks < 1) {
     throw new ModelSpecError(
       'invalid-spec',
-      `${blocks} conv blocks halve a ${info.height}x${info.width} image below 1 pixel`,
+      `${blocks} conv blocks halve a ${height}x${width} image below 1 pixel`,
     );
   }
 }

@@ -1,6 +1,7 @@
 import {
   buildModel,
   DATASET_INFO,
+  assignmentDatasetInfo,
   generateSynthetic,
   pixelsPerExample,
   zooParameterCount,
@@ -85,7 +86,7 @@ export function repeatedExample(source: Dataset, index: number, copies: number):
 
 /** The assignment's zoo model, built with `seed`. */
 export function buildTestModel(assignment: Assignment, seed = 0) {
-  return buildModel(assignment.model, DATASET_INFO[assignment.dataset.name], seed);
+  return buildModel(assignment.model, assignmentDatasetInfo(assignment.dataset), seed);
 }
 
 /**
