@@ -236,6 +236,9 @@ export class TrainingLoop {
       case 'stale':
       case 'late':
       case 'duplicate':
+      // Over the run's bounds or empty: nothing was applied; go on from the current model.
+      case 'unsafe-update':
+      case 'empty-update':
         await this.pull(run, engine.version);
         return;
       case 'future-version':
