@@ -104,6 +104,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       metrics: (...args) => notices.listener?.metrics(...args),
       runStatus: (...args) => notices.listener?.runStatus(...args),
       workers: (...args) => notices.listener?.workers(...args),
+      runEvent: (...args) => notices.listener?.runEvent(...args),
     },
   });
   const exports = new RunExports(manager, checkpoints, maxMessageBytes, log);
@@ -155,6 +156,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       dashboards
         .to(dashboardRoom(runId))
         .emit('workers', { type: 'workers', runId, workers: rows }),
+    runEvent: (event) => dashboards.to(dashboardRoom(event.runId)).emit('run-event', event),
   };
 
   await manager.resumeAll();
