@@ -20,7 +20,8 @@ import { startSimWorker, type SimWorker } from './sim-worker.js';
  * Issue #14, "safe by default": a hostile volunteer who speaks the protocol correctly, against
  * a run that leaves every safety setting at its default (aggregation, contribution cap).
  * (a) +-3e38 (finite, so the decoder takes it) on 1,000 coordinates, 4 updates before the
- *     honest workers start (the warm-up: no history yet) and 4 once they trained;
+ *     honest workers start (the warm-up: no history yet, so at most one is taken, scaled to
+ *     the model's own bounds) and 4 once they trained (all refused);
  * (b) 200 fresh identities, one empty (or all-zero) update each: no version.
  * The honest run (2 workers, asynchronous, synthetic data, MLP 784-32-10, 10% top-k) must end
  * within 1 point of the same run without the attack, with finite weights and a working export.
@@ -170,7 +171,9 @@ describe('hostile values against a default-config run', () => {
       }
       await waitFor(`${name} to end`, 600_000, async () => {
         const summary = await coordinator.run(id);
-        return summary.status !== 'active' || workers.every((w) => !w.running) ? true : undefined;
+        // The run ends at its version limit (workers that fail end it early, and fail the test).
+        const failed = workers.some((w) => w.failure !== undefined);
+        return summary.status !== 'active' || failed ? true : undefined;
       });
       for (const worker of workers) expect(worker.failure).toBeUndefined();
       const run = await coordinator.run(id);
@@ -218,7 +221,11 @@ describe('hostile values against a default-config run', () => {
     const attacked = await honestRun(true);
     expect(attacked.empty).toHaveLength(EMPTY_IDENTITIES);
     expect(attacked.empty.every((reason) => reason === 'empty-update')).toBe(true);
-    // After the warm-up, every huge update is refused outright.
+    // Alone in the run, the attacker's first update ends the warm-up (scaled to half the
+    // model's norm); every later one is refused outright.
+    expect(
+      attacked.huge.filter((outcome) => outcome !== 'unsafe-update').length,
+    ).toBeLessThanOrEqual(1);
     expect(attacked.huge.slice(4)).toEqual([
       'unsafe-update',
       'unsafe-update',

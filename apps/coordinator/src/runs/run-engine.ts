@@ -252,8 +252,12 @@ export class RunEngine {
     let stats: UpdateStats | undefined;
     const rule = this.config.aggregation;
     if (rule.rule === 'guarded-mean' && this.accepted) {
-      const verdict = screenUpdate(rule, { update }, this.accepted.stats, () =>
-        vectorStats(this.weightsValue),
+      const verdict = screenUpdate(
+        rule,
+        { update },
+        this.accepted.stats,
+        () => vectorStats(this.weightsValue),
+        this.activeWorkers,
       );
       if (verdict.kind !== 'accept') {
         return {

@@ -1,4 +1,4 @@
-import type { MetricsPoint, RunSummary, WorkerSummary } from '@vtrain/protocol';
+import type { MetricsPoint, RunEventNotice, RunSummary, WorkerSummary } from '@vtrain/protocol';
 
 /*
  * What the run view knows of one run, and how each message of the dashboard
@@ -10,6 +10,8 @@ export interface RunSubscriptionState {
   readonly run: RunSummary | undefined;
   readonly metrics: readonly MetricsPoint[];
   readonly workers: readonly WorkerSummary[];
+  /** What the coordinator did to the run on its own while watched (rollbacks), oldest first. */
+  readonly events: readonly RunEventNotice[];
   /** A failure to subscribe (unknown run, timeout); the view shows it instead of charts. */
   readonly error: string | undefined;
   /** A notice that failed validation and was ignored; shown, since data is missing. */
@@ -27,10 +29,22 @@ export type RunSubscriptionEvent =
   | { readonly type: 'metrics'; readonly point: MetricsPoint }
   | { readonly type: 'workers'; readonly runId: string; readonly workers: readonly WorkerSummary[] }
   | { readonly type: 'run-status'; readonly run: RunSummary }
+  | { readonly type: 'run-event'; readonly event: RunEventNotice }
   | { readonly type: 'invalid'; readonly message: string };
 
+/** Events a run view keeps. */
+const MAX_EVENTS = 20;
+
 export function initialSubscriptionState(runId: string): RunSubscriptionState & { runId: string } {
-  return { runId, run: undefined, metrics: [], workers: [], error: undefined, warning: undefined };
+  return {
+    runId,
+    run: undefined,
+    metrics: [],
+    workers: [],
+    events: [],
+    error: undefined,
+    warning: undefined,
+  };
 }
 
 /** The latest version seen, from the run summary or a later metrics point. */
@@ -75,6 +89,9 @@ export function subscriptionReducer<S extends RunSubscriptionState & { readonly 
     case 'run-status':
       if (event.run.id !== state.runId) return state;
       return { ...state, run: event.run };
+    case 'run-event':
+      if (event.event.runId !== state.runId) return state;
+      return { ...state, events: [...state.events, event.event].slice(-MAX_EVENTS) };
     case 'invalid':
       return { ...state, warning: event.message };
   }

@@ -69,18 +69,29 @@ describe('guarded mean', () => {
     });
   });
 
-  it('bounds in the warm-up come from the model: ||w||_2, c_inf ||w||_inf, with floors', () => {
+  it('bounds in the warm-up come from the model: ||w||_2 / 2, c_inf ||w||_inf, with floors', () => {
     expect(guardBounds(DEFAULTS, [{ norm: 1, maxAbs: 1 }], model)).toEqual({
-      maxNorm: 15,
+      maxNorm: 7.5,
       maxAbs: 8 * 0.2,
       source: 'model',
     });
     // A zero model: the floors 1 and 0.1, so its first updates are still taken.
     expect(guardBounds(DEFAULTS, [], () => ({ norm: 0, maxAbs: 0 }))).toEqual({
-      maxNorm: 1,
+      maxNorm: 0.5,
       maxAbs: 8 * 0.1,
       source: 'model',
     });
+    // With N = 2 active workers the warm-up ends after 2 accepted updates, not W = 8.
+    const two = [
+      { norm: 1, maxAbs: 1 },
+      { norm: 3, maxAbs: 1 },
+    ];
+    expect(guardBounds(DEFAULTS, two, model, 2)).toEqual({
+      maxNorm: 8,
+      maxAbs: 8,
+      source: 'window',
+    });
+    expect(guardBounds(DEFAULTS, two, model, 3).source).toBe('model');
   });
 
   it('refuses updates with no entry or only zeros as empty', () => {
@@ -97,7 +108,7 @@ describe('guarded mean', () => {
     // Alone, with no history: scaled onto the model's bounds, never left at 3e38.
     expect(early.kind).toBe('accept');
     if (early.kind !== 'accept') return;
-    expect(early.stats.norm).toBeLessThanOrEqual(15 * (1 + 1e-12));
+    expect(early.stats.norm).toBeLessThanOrEqual(7.5 * (1 + 1e-12));
     expect(early.stats.maxAbs).toBeLessThanOrEqual(1.6 * (1 + 1e-12));
     expect(early.scale).toBeLessThan(1e-37);
 

@@ -66,6 +66,12 @@ export type GuardVerdict =
  * no update at all.
  */
 export const WARMUP_NORM_FLOOR = 1;
+/**
+ * rho: in the warm-up an update may be at most rho ||w||_2 long. 1/2 takes the first update
+ * of the MNIST demo (50 Adam steps: ||x|| / ||w|| = 0.33) whole, and bounds what a first,
+ * hostile update can do to half the model's norm.
+ */
+export const WARMUP_NORM_FRACTION = 0.5;
 /** See {@link WARMUP_NORM_FLOOR}. */
 export const WARMUP_MAX_ABS_FLOOR = 0.1;
 
@@ -125,9 +131,10 @@ export function validateGuardedMeanParameters(parameters: GuardedMeanParameters)
  *
  *   maxNorm = c_2 * median_j ||a_j||_2,   maxAbs = c_inf * median_j ||a_j||_inf
  *
- * With m < W (the warm-up, no trustworthy history yet), from the model w itself:
+ * With m < min(W, N) (the warm-up, no trustworthy history yet; N the active workers, so a
+ * run of one or two workers is warm after their first updates), from the model w itself:
  *
- *   maxNorm = max(||w||_2, 1),   maxAbs = c_inf * max(||w||_inf, 0.1)
+ *   maxNorm = rho * max(||w||_2, 1),   maxAbs = c_inf * max(||w||_inf, 0.1),   rho = 1/2
  *
  * The median is the robust statistic: fewer than half of the remembered updates can move it
  * no further than the honest ones span.
@@ -135,15 +142,17 @@ export function validateGuardedMeanParameters(parameters: GuardedMeanParameters)
  * @param parameters - the rule's parameters (validated).
  * @param accepted - stats of recently accepted updates, any order.
  * @param model - `norm` and `maxAbs` of the current weights (used only in the warm-up).
+ * @param activeWorkers - N; the warm-up ends after min(W, N) accepted updates.
  * @returns the bounds.
  */
 export function guardBounds(
   parameters: GuardedMeanParameters,
   accepted: readonly UpdateStats[],
   model: () => UpdateStats,
+  activeWorkers = Number.POSITIVE_INFINITY,
 ): GuardBounds {
   const recent = accepted.slice(-parameters.window);
-  if (recent.length >= parameters.warmup) {
+  if (recent.length >= Math.min(parameters.warmup, Math.max(1, activeWorkers))) {
     return {
       maxNorm: parameters.normFactor * median(recent.map((s) => s.norm)),
       maxAbs: parameters.magnitudeFactor * median(recent.map((s) => s.maxAbs)),
@@ -152,7 +161,7 @@ export function guardBounds(
   }
   const scale = model();
   return {
-    maxNorm: Math.max(finiteOr(scale.norm, 0), WARMUP_NORM_FLOOR),
+    maxNorm: WARMUP_NORM_FRACTION * Math.max(finiteOr(scale.norm, 0), WARMUP_NORM_FLOOR),
     maxAbs: parameters.magnitudeFactor * Math.max(finiteOr(scale.maxAbs, 0), WARMUP_MAX_ABS_FLOOR),
     source: 'model',
   };
@@ -174,6 +183,7 @@ function finiteOr(value: number, fallback: number): number {
  * @param contribution - one validated update (finite).
  * @param accepted - stats of recently accepted updates.
  * @param model - the model's own stats, computed only when needed (O(P)).
+ * @param activeWorkers - N, see {@link guardBounds}.
  * @returns the verdict; the caller records `stats` (times `scale`) of an accepted update.
  */
 export function screenUpdate(
@@ -181,10 +191,11 @@ export function screenUpdate(
   contribution: Contribution,
   accepted: readonly UpdateStats[],
   model: () => UpdateStats,
+  activeWorkers = Number.POSITIVE_INFINITY,
 ): GuardVerdict {
   const stats = vectorStats(contribution.update.values, contribution.weight ?? 1);
   if (stats.maxAbs === 0) return { kind: 'empty' };
-  const bounds = guardBounds(parameters, accepted, model);
+  const bounds = guardBounds(parameters, accepted, model, activeWorkers);
   const overNorm = stats.norm > bounds.maxNorm;
   const overMagnitude = stats.maxAbs > bounds.maxAbs;
   if (!overNorm && !overMagnitude) return { kind: 'accept', scale: 1, stats, bounds };
