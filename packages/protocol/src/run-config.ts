@@ -107,7 +107,8 @@ export const AggregationRuleSchema = z.discriminatedUnion('rule', [
    * The default (docs/algorithms.md#guarded-mean-the-default): each update, as it arrives, is
    * held to `normFactor` x the median L2 norm and `magnitudeFactor` x the median largest
    * |entry| of the last `window` accepted updates (refused as `unsafe-update` above them);
-   * until `warmup` updates were accepted, to the model's own scale (scaled down to it). The
+   * until min(`warmup`, N) updates were accepted, to half the model's own norm (scaled down
+   * to it). The
    * accepted updates are averaged as by `mean`. Empty or all-zero updates are refused
    * (`empty-update`) whatever the rule.
    */

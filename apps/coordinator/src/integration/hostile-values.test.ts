@@ -30,7 +30,7 @@ import { startSimWorker, type SimWorker } from './sim-worker.js';
  */
 
 const HONEST = 2;
-const VERSIONS = 400;
+const VERSIONS = 800;
 const EMPTY_IDENTITIES = 200;
 
 function config(name: string, extra: Partial<RunConfigInput> = {}): RunConfigInput {
