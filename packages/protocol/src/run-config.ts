@@ -272,7 +272,8 @@ export const StopRuleSchema = z
 /**
  * Caps the weight of one identity: among the last `window` updates a run
  * accepted, one worker may hold at most max(1, ceil(window * min(1, slack / N)))
- * (N active workers); more is refused as `rate-limited`. With slack 1 no
+ * (N: the active workers, but at most one more than the workers holding updates in
+ * the window, so idle identities throttle no one); more is refused as `rate-limited`. With slack 1 no
  * worker outweighs its fair share; the default slack 2 leaves room for a
  * worker twice as fast as the others (and never limits a run of 2 workers).
  * Synchronous rounds take one update per worker anyway; the cap matters for
