@@ -236,8 +236,7 @@ export class TrainingLoop {
       case 'stale':
       case 'late':
       case 'duplicate':
-      // Over the run's bounds or empty: nothing was applied; go on from the current model.
-      case 'unsafe-update':
+      case 'unsafe-update': // over the run's bounds: nothing applied, go on from the model
       case 'empty-update':
         await this.pull(run, engine.version);
         return;

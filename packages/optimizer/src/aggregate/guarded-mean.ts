@@ -82,11 +82,10 @@ export const WARMUP_MAX_ABS_FLOOR = 0.1;
  * @param weight - scale (default 1).
  * @returns `{ norm: w ||x||_2, maxAbs: w ||x||_inf }`; non-finite when an entry is.
  */
-export function vectorStats(values: ArrayLike<number>, weight = 1): UpdateStats {
+export function vectorStats(values: Iterable<number>, weight = 1): UpdateStats {
   let sumOfSquares = 0;
   let maxAbs = 0;
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
+  for (const value of values) {
     sumOfSquares += value * value;
     const magnitude = Math.abs(value);
     // NaN never compares greater: keep it visible.
