@@ -21,6 +21,12 @@ if (FASTEST === undefined) throw new Error('the protocol has no `fastest` preset
  * 95.6% in 8 rounds, against the earlier hybrid default (SGD 0.1, batch 32,
  * 1% top-k every step, 16 shards) that stayed below 94% after 150 s and sent
  * 30 MB over socket.io.
+ *
+ * Safety is left at the defaults (docs/algorithms.md#guarded-mean-the-default): the guarded
+ * mean holds every update to the run's accepted ones (its two workers' first updates, about a
+ * third of the model's norm, end the warm-up unclipped), and the model guard refuses any step
+ * that would leave a weight non-finite or beyond 1e6. Local SGD takes one update per worker
+ * per round, so no per-worker cap applies.
  */
 export const DEMO_RUN: RunConfigInput = {
   name: 'Demo: MNIST MLP, local SGD',

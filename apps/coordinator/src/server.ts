@@ -142,6 +142,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       metrics: (...args) => notices.listener?.metrics(...args),
       runStatus: (...args) => notices.listener?.runStatus(...args),
       workers: (...args) => notices.listener?.workers(...args),
+      runEvent: (...args) => notices.listener?.runEvent(...args),
     },
   });
   const exports = new RunExports(manager, checkpoints, maxMessageBytes, log);
@@ -217,6 +218,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       dashboards
         .to(dashboardWorkersRoom(runId))
         .emit('workers', { type: 'workers', runId, workers: rows }),
+    runEvent: (event) => dashboards.to(dashboardRoom(event.runId)).emit('run-event', event),
   };
 
   await manager.resumeAll();

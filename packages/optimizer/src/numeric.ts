@@ -39,6 +39,23 @@ export type { CenteredClipOptions } from './aggregate/centered-clip.js';
 export { aggregateNormFilter } from './aggregate/norm-filter.js';
 export { contributionNorm } from './aggregate/contribution.js';
 export type { NormFilterResult } from './aggregate/norm-filter.js';
+export {
+  AcceptedWindow,
+  aggregateGuardedMean,
+  guardBounds,
+  screenUpdate,
+  validateGuardedMeanParameters,
+  vectorStats,
+  WARMUP_MAX_ABS_FLOOR,
+  WARMUP_NORM_FLOOR,
+} from './aggregate/guarded-mean.js';
+export type {
+  GuardBounds,
+  GuardedMeanParameters,
+  GuardedMeanResult,
+  GuardVerdict,
+  UpdateStats,
+} from './aggregate/guarded-mean.js';
 export { aggregate, AGGREGATION_RULE_NAMES } from './aggregate/aggregate.js';
 export type { AggregatedUpdate, AggregateOptions, AggregationRule } from './aggregate/aggregate.js';
 

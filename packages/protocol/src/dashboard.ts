@@ -208,6 +208,27 @@ export const WorkersNoticeSchema = z.strictObject({
 });
 export type WorkersNotice = z.output<typeof WorkersNoticeSchema>;
 
+/**
+ * Something the coordinator did to a run on its own, for the dashboard's event list (since
+ * protocol 3). `rollback`: non-finite weights were found (at `foundAtVersion`) and the
+ * weights and optimizer state of the last good checkpoint (`checkpointVersion`) were
+ * restored, as the new version `version` (versions never go back).
+ */
+export const RunEventNoticeSchema = z.strictObject({
+  type: z.literal('run-event'),
+  runId: id(),
+  /** Milliseconds since the Unix epoch. */
+  at: z.number(),
+  kind: z.enum(['rollback']),
+  /** The run's version after the event. */
+  version: z.int().min(0),
+  foundAtVersion: z.int().min(0),
+  checkpointVersion: z.int().min(0),
+  /** What was found, in words. */
+  message: z.string().max(500),
+});
+export type RunEventNotice = z.output<typeof RunEventNoticeSchema>;
+
 export const OkReplySchema = z.strictObject({ type: z.literal('ok') });
 export type OkReply = z.output<typeof OkReplySchema>;
 

@@ -15,6 +15,7 @@ import {
 import {
   MetricsPointSchema,
   OkReplySchema,
+  RunEventNoticeSchema,
   RunStatusNoticeSchema,
   StopRunSchema,
   SubscribeSchema,
@@ -66,6 +67,7 @@ export const dashboardNotices = {
   metrics: MetricsPointSchema,
   'run-status': RunStatusNoticeSchema,
   workers: WorkersNoticeSchema,
+  'run-event': RunEventNoticeSchema,
 } as const satisfies Record<string, z.ZodType>;
 
 /** Listener map for requests: the sender emits `z.input` of the request, gets `z.output` of the reply. */

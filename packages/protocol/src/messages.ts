@@ -242,6 +242,14 @@ export const REJECT_REASONS = [
    * update until its checkpoint and database writes succeed again. Back off and retry.
    */
   'storage-unavailable',
+  /**
+   * Over the run's bounds (the guarded mean: longer, or with a larger entry, than the recent
+   * accepted updates allow), or applying it would leave a weight non-finite or beyond the
+   * coordinator's weight limit; the model is unchanged (since protocol 3).
+   */
+  'unsafe-update',
+  /** No entry, or only zeros: it would move nothing, so it makes no new version (since protocol 3). */
+  'empty-update',
 ] as const;
 export const RejectReasonSchema = z.enum(REJECT_REASONS);
 export type RejectReason = z.output<typeof RejectReasonSchema>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RunConfigSchema, type RunConfigInput } from './run-config.js';
+import { RunConfigSchema, effectiveContributionCap, type RunConfigInput } from './run-config.js';
 import { safeParseMessage } from './validation.js';
 
 const minimal: RunConfigInput = {
@@ -23,7 +23,15 @@ describe('RunConfigSchema', () => {
     expect(config.compression).toEqual({ density: 0.01, errorFeedback: true, valueFormat: 'f32' });
     expect(config.training.workerOptimizer).toEqual({ kind: 'sgd', learningRate: 0.1 });
     expect(config.training.serverOptimizer).toEqual({ kind: 'sgd', learningRate: 1 });
-    expect(config.aggregation).toEqual({ rule: 'mean' });
+    expect(config.aggregation).toEqual({
+      rule: 'guarded-mean',
+      normFactor: 4,
+      magnitudeFactor: 8,
+      window: 64,
+      warmup: 8,
+    });
+    expect(config.contributionCap).toBeUndefined();
+    expect(effectiveContributionCap(config)).toEqual({ window: 64, slack: 2 });
     expect(config.schedule).toEqual({
       kind: 'hybrid',
       threshold: { shape: 'linear', clock: 'updates', horizon: 500 },
@@ -31,6 +39,27 @@ describe('RunConfigSchema', () => {
       deadline: { slack: 2, quantile: 0.9, window: 20, minMs: 1000, maxMs: 60_000 },
       lateUpdates: 'next-round',
     });
+  });
+
+  it('caps each worker by default where one worker can send many updates in a row', () => {
+    const capOf = (schedule: RunConfigInput['schedule'], extra: Partial<RunConfigInput> = {}) =>
+      effectiveContributionCap(RunConfigSchema.parse({ ...minimal, schedule, ...extra }));
+    expect(capOf({ kind: 'async' })).toEqual({ window: 64, slack: 2 });
+    expect(capOf({ kind: 'cyclic', syncRounds: 1, asyncUpdates: 5 })).toEqual({
+      window: 64,
+      slack: 2,
+    });
+    expect(capOf({ kind: 'sync' })).toBeUndefined();
+    expect(capOf({ kind: 'local-sgd', period: { rule: 'fixed', steps: 4 } })).toBeUndefined();
+    expect(capOf({ kind: 'async' }, { contributionCap: 'off' })).toBeUndefined();
+    expect(capOf({ kind: 'sync' }, { contributionCap: { window: 8 } })).toEqual({
+      window: 8,
+      slack: 2,
+    });
+    // mean stays available as the explicit opt-out of the default rule.
+    expect(
+      RunConfigSchema.parse({ ...minimal, aggregation: { rule: 'mean' } }).aggregation,
+    ).toEqual({ rule: 'mean' });
   });
 
   it('accepts every schedule kind', () => {

@@ -125,6 +125,22 @@ export const AggregationRuleSchema = z.discriminatedUnion('rule', [
   }),
   /** Drop updates longer than `factor` x the median norm (batch and recent updates), average the rest. */
   z.strictObject({ rule: z.literal('norm-filter'), factor: z.number().gt(1).max(1000).default(3) }),
+  /**
+   * The default (docs/algorithms.md#guarded-mean-the-default): each update, as it arrives, is
+   * held to `normFactor` x the median L2 norm and `magnitudeFactor` x the median largest
+   * |entry| of the last `window` accepted updates (refused as `unsafe-update` above them);
+   * until min(`warmup`, N) updates were accepted, to half the model's own norm (scaled down
+   * to it). The
+   * accepted updates are averaged as by `mean`. Empty or all-zero updates are refused
+   * (`empty-update`) whatever the rule.
+   */
+  z.strictObject({
+    rule: z.literal('guarded-mean'),
+    normFactor: z.number().gt(1).max(1000).default(4),
+    magnitudeFactor: z.number().gt(1).max(1000).default(8),
+    window: z.int().min(1).max(10_000).default(64),
+    warmup: z.int().min(1).max(10_000).default(8),
+  }),
 ]);
 
 /** How updates computed on an old model are weighted: eta/(1+s), eta/s or not at all. */
@@ -278,10 +294,13 @@ export const StopRuleSchema = z
 /**
  * Caps the weight of one identity: among the last `window` updates a run
  * accepted, one worker may hold at most max(1, ceil(window * min(1, slack / N)))
- * (N active workers); more is refused as `rate-limited`. With slack 1 no
+ * (N: the active workers, but at most one more than the workers holding updates in
+ * the window, so idle identities throttle no one); more is refused as `rate-limited`. With slack 1 no
  * worker outweighs its fair share; the default slack 2 leaves room for a
- * worker twice as fast as the others. Synchronous rounds take one update per
- * worker anyway; the cap matters for asynchronous and hybrid schedules.
+ * worker twice as fast as the others (and never limits a run of 2 workers).
+ * Synchronous rounds take one update per worker anyway; the cap matters for
+ * asynchronous, hybrid and cyclic schedules, where it is on by default
+ * (see {@link effectiveContributionCap}).
  */
 export const ContributionCapSchema = z.strictObject({
   window: z.int().min(2).max(10_000).default(64),
@@ -301,13 +320,47 @@ export const RunConfigSchema = z.strictObject({
   training: TrainingConfigSchema.prefault({}),
   compression: CompressionConfigSchema.prefault({}),
   schedule: ScheduleConfigSchema,
-  aggregation: AggregationRuleSchema.default({ rule: 'mean' }),
-  /** Absent: no per-worker cap (see {@link ContributionCapSchema}). */
-  contributionCap: ContributionCapSchema.optional(),
+  /** Default: the guarded mean; `{ rule: 'mean' }` is the explicit opt-out. */
+  aggregation: AggregationRuleSchema.prefault({ rule: 'guarded-mean' }),
+  /**
+   * The per-worker cap (see {@link ContributionCapSchema}). Absent: the default cap
+   * (window 64, slack 2) for asynchronous, hybrid and cyclic schedules, none for sync and
+   * local SGD; `'off'`: no cap.
+   */
+  contributionCap: z.union([ContributionCapSchema, z.literal('off')]).optional(),
   evaluation: EvaluationConfigSchema.prefault({}),
   checkpoint: CheckpointConfigSchema.prefault({}),
   stop: StopRuleSchema,
 });
+
+/** The cap a run with no `contributionCap` gets under a schedule that takes several updates per worker per round. */
+export const DEFAULT_CONTRIBUTION_CAP: ContributionCap = { window: 64, slack: 2 };
+
+/**
+ * The per-worker cap in force for a run: its own, none for `'off'`, else
+ * {@link DEFAULT_CONTRIBUTION_CAP} for the schedules where one worker can send many updates
+ * in a row (async, hybrid, cyclic) and none for those taking one per worker per round
+ * (sync, local SGD).
+ *
+ * @param config - a parsed run config.
+ * @returns the cap, or undefined for none.
+ */
+export function effectiveContributionCap(
+  config: Pick<RunConfig, 'contributionCap' | 'schedule'>,
+): ContributionCap | undefined {
+  const cap = config.contributionCap;
+  if (cap === 'off') return undefined;
+  if (cap !== undefined) return cap;
+  switch (config.schedule.kind) {
+    case 'async':
+    case 'hybrid':
+    case 'cyclic':
+      return DEFAULT_CONTRIBUTION_CAP;
+    case 'sync':
+    case 'local-sgd':
+      return undefined;
+  }
+}
 
 /** A run config with every default filled in: what the coordinator stores. */
 export type RunConfig = z.output<typeof RunConfigSchema>;

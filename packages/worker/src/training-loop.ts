@@ -249,6 +249,8 @@ export class TrainingLoop {
       case 'stale':
       case 'late':
       case 'duplicate':
+      case 'unsafe-update': // over the run's bounds: nothing applied, go on from the model
+      case 'empty-update':
         await this.pull(run, engine.version);
         return;
       case 'future-version':

@@ -34,7 +34,9 @@ export interface PendingUpdate {
  * - `duplicate`: a replay of a seq that already had a verdict, possibly "applied"
  *   (the resend after a lost ack); giving it back could apply the mass twice;
  * - `invalid-message`, `invalid-payload`, `non-finite`, `payload-too-large`: the update
- *   itself is broken (a worker bug); its values must not be sent again.
+ *   itself is broken (a worker bug); its values must not be sent again;
+ * - `unsafe-update`, `empty-update`: over the run's bounds, or nothing; given back, the mass
+ *   would make the next update larger still.
  */
 export function rejectionReturnsMass(reason: RejectReason): boolean {
   switch (reason) {
@@ -51,6 +53,8 @@ export function rejectionReturnsMass(reason: RejectReason): boolean {
     case 'invalid-payload':
     case 'non-finite':
     case 'payload-too-large':
+    case 'unsafe-update':
+    case 'empty-update':
       return false;
   }
 }

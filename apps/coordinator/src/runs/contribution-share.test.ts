@@ -37,4 +37,33 @@ describe('ContributionShare', () => {
     expect(share.count('a')).toBe(0);
     expect(share.count('b')).toBe(4);
   });
+
+  it('does not let idle identities throttle the workers that train', () => {
+    // 100 connected, 2 training: N is at most the contributors + 1 = 3, never 100.
+    const share = new ContributionShare(64, 2);
+    let accepted = 0;
+    for (let i = 0; i < 1000; i++) {
+      const id = i % 2 === 0 ? 'a' : 'b';
+      if (share.allows(id, 100)) {
+        share.record(id);
+        accepted += 1;
+      }
+    }
+    expect(accepted).toBe(1000);
+    // One worker alone among idle ones is never refused.
+    const alone = new ContributionShare(64, 2);
+    for (let i = 0; i < 200; i++) {
+      expect(alone.allows('a', 17)).toBe(true);
+      alone.record('a');
+    }
+    // Still a cap: with a and b training, a fast c holds at most ceil(64 x 2 / 3) = 43.
+    const fast = new ContributionShare(64, 2);
+    for (let i = 0; i < 64; i++) fast.record(i % 2 === 0 ? 'a' : 'b');
+    let held = 0;
+    while (fast.allows('c', 3) && held < 64) {
+      fast.record('c');
+      held += 1;
+    }
+    expect(held).toBe(43);
+  });
 });

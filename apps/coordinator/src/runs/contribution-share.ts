@@ -16,10 +16,21 @@ export class ContributionShare {
     this.ring = new Array<string | undefined>(window).fill(undefined);
   }
 
-  /** Most updates one worker may hold in the window when `activeWorkers` train. */
-  limit(activeWorkers: number): number {
-    const share = Math.min(1, this.slack / Math.max(1, activeWorkers));
+  /** Most updates one worker may hold in the window when `workers` share it. */
+  limit(workers: number): number {
+    const share = Math.min(1, this.slack / Math.max(1, workers));
     return Math.max(1, Math.ceil(this.window * share));
+  }
+
+  /**
+   * The N the limit divides by: the active workers, but at most one more than the workers
+   * that hold updates in the window. Connected identities that send nothing (idle, or
+   * opened by the hundred to shrink everyone's share) must not throttle the ones that
+   * train: with the default slack 2, d contributors may together hold
+   * d ceil(2 window / (d + 1)) >= window updates, so the window always moves on.
+   */
+  sharingWorkers(activeWorkers: number): number {
+    return Math.max(1, Math.min(activeWorkers, this.counts.size + 1));
   }
 
   /**
@@ -29,7 +40,8 @@ export class ContributionShare {
    */
   allows(workerId: string, activeWorkers: number): boolean {
     const evicted = this.ring[this.next] === workerId ? 1 : 0;
-    return (this.counts.get(workerId) ?? 0) - evicted < this.limit(activeWorkers);
+    const limit = this.limit(this.sharingWorkers(activeWorkers));
+    return (this.counts.get(workerId) ?? 0) - evicted < limit;
   }
 
   /** Records an accepted update, forgetting the oldest one beyond the window. */

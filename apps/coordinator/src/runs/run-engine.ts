@@ -1,11 +1,15 @@
 import {
+  AcceptedWindow,
   aggregate,
+  aggregateNormFilter,
   contributionNorm,
   createSchedule,
   createServerOptimizer,
   currentPhase,
+  screenUpdate,
   stalenessWeight,
   step as stepSchedule,
+  vectorStats,
   type Optimizer,
   type OptimizerState,
   type PhaseCommand,
@@ -13,8 +17,9 @@ import {
   type ScheduleEvent,
   type ScheduleState,
   type SparseVector,
+  type UpdateStats,
 } from '@vtrain/optimizer';
-import type { RejectReason, RunConfig } from '@vtrain/protocol';
+import { effectiveContributionCap, type RejectReason, type RunConfig } from '@vtrain/protocol';
 import { ContributionShare } from './contribution-share.js';
 import { PatchHistory } from './patch-history.js';
 import {
@@ -65,6 +70,14 @@ export interface EngineSnapshot {
 /** Norms of recent updates `norm-filter` ranks each batch against (its asynchronous window). */
 const RECENT_NORMS = 32;
 
+/**
+ * The largest |weight| a server step may leave (docs/algorithms.md#the-model-guard): a step
+ * that would leave a touched weight non-finite or beyond it is refused as `unsafe-update`.
+ * Far above any trained network's weights, far below float32 overflow (3.4e38) in a
+ * forward pass through a few layers.
+ */
+export const WEIGHT_LIMIT = 1e6;
+
 /** Recent versions whose changed coordinates are kept for sparse patches. */
 const PATCH_HISTORY_VERSIONS = 256;
 
@@ -100,8 +113,12 @@ export class RunEngine {
   readonly counters: RunCounters;
   /** Centre for centred clipping: the previous aggregate (Karimireddy et al. 2021). */
   private previousAggregate: Float32Array | undefined;
-  /** Norms of the latest updates, newest last, for `norm-filter`; empty after a restart. */
+  /** Norms of the latest kept updates, newest last, for `norm-filter`; empty after a restart. */
   private readonly recentNorms: number[] = [];
+  /** `guarded-mean`: stats of the latest accepted updates; empty after a restart (warm-up). */
+  private readonly accepted: AcceptedWindow | undefined;
+  /** Updates of the batch being applied whose step was refused as unsafe. */
+  private readonly refusedStep = new Set<string>();
   /** The per-worker cap of the run, when it has one; starts empty after a restart. */
   private readonly share: ContributionShare | undefined;
   /**
@@ -137,9 +154,11 @@ export class RunEngine {
     const schedule = config.schedule;
     this.periodFromTrainingLoss =
       schedule.kind === 'local-sgd' && schedule.period.rule === 'lupa-adaptive';
-    const cap = config.contributionCap;
+    const cap = effectiveContributionCap(config);
     this.share = cap && new ContributionShare(cap.window, cap.slack);
     this.moveDepartedOut();
+    const rule = config.aggregation;
+    this.accepted = rule.rule === 'guarded-mean' ? new AcceptedWindow(rule.window) : undefined;
   }
 
   get version(): number {
@@ -224,7 +243,13 @@ export class RunEngine {
       countRejection(this.counters, 'rate-limited');
       return { verdict: { status: 'rejected', reason: 'rate-limited' } };
     }
-    this.pending.set(key, update);
+    // Screened before the schedule sees it: a refused update makes no version and uses no seq.
+    const screened = this.screen(update);
+    if (screened.status === 'rejected') {
+      countRejection(this.counters, screened.reason);
+      return { verdict: screened };
+    }
+    this.pending.set(key, screened.update);
     this.pendingLoss.set(key, meta.trainLoss);
     const observed = this.observeTrainingLoss(at);
     const { commands, effects } = this.run({
@@ -240,11 +265,98 @@ export class RunEngine {
       this.pending.delete(key);
       this.pendingLoss.delete(key);
     } else {
+      if (screened.stats) this.accepted?.record(screened.stats);
       this.share?.record(meta.workerId);
       this.counters.samples = addCount(this.counters.samples, meta.samples);
       countTrainLoss(this.counters, meta.trainLoss);
     }
     return { verdict, ...observed, ...effects };
+  }
+
+  /**
+   * The checks every update passes before the schedule sees it (docs/algorithms.md#the-model-guard):
+   * - no non-zero entry: `empty-update` (it would make a version that changes nothing);
+   * - `guarded-mean`: over the bounds of the accepted window, `unsafe-update`; in the warm-up,
+   *   scaled down onto the model's own bounds;
+   * - server SGD: applied alone it would leave a touched weight non-finite or beyond
+   *   {@link WEIGHT_LIMIT}: `unsafe-update` (O(nnz); the other optimizers are checked after
+   *   their step, see {@link apply}).
+   */
+  private screen(
+    update: SparseVector,
+  ):
+    | { status: 'rejected'; reason: RejectReason }
+    | { status: 'ok'; update: SparseVector; stats?: UpdateStats } {
+    let nonZero = false;
+    for (const value of update.values) {
+      if (value !== 0) {
+        nonZero = true;
+        break;
+      }
+    }
+    if (!nonZero) return { status: 'rejected', reason: 'empty-update' };
+    let screened = update;
+    let stats: UpdateStats | undefined;
+    const rule = this.config.aggregation;
+    if (rule.rule === 'guarded-mean' && this.accepted) {
+      const verdict = screenUpdate(
+        rule,
+        { update },
+        this.accepted.stats,
+        () => vectorStats(this.weightsValue),
+        this.activeWorkers,
+      );
+      if (verdict.kind !== 'accept') {
+        return {
+          status: 'rejected',
+          reason: verdict.kind === 'empty' ? 'empty-update' : 'unsafe-update',
+        };
+      }
+      stats = verdict.stats;
+      if (verdict.scale < 1) {
+        screened = {
+          length: update.length,
+          indices: update.indices,
+          values: update.values.map((v) => v * verdict.scale),
+        };
+      }
+    }
+    const server = this.config.training.serverOptimizer;
+    if (server.kind === 'sgd') {
+      const eta = server.learningRate;
+      const { indices, values } = screened;
+      for (let j = 0; j < indices.length; j++) {
+        // float32, as the step stores it.
+        const next = Math.fround(
+          (this.weightsValue[indices[j] ?? 0] ?? 0) - eta * (values[j] ?? 0),
+        );
+        if (!(Math.abs(next) <= WEIGHT_LIMIT))
+          return { status: 'rejected', reason: 'unsafe-update' };
+      }
+    }
+    return { status: 'ok', update: screened, ...(stats ? { stats } : {}) };
+  }
+
+  /**
+   * Replaces the weights and the optimizer state with a good checkpoint's, as a new version
+   * (versions never go back: workers holding a newer one would be refused as `future-version`
+   * forever). Every coordinate counts as changed, so workers get the whole model.
+   *
+   * @returns the effects: the new version, to be announced.
+   */
+  rollBack(weights: Float32Array, optimizer: OptimizerState): EngineEffects {
+    if (weights.length !== this.weightsValue.length) {
+      throw new Error(
+        `rollback weights have ${weights.length} entries, not ${this.parameterCount}`,
+      );
+    }
+    this.optimizer.restore(optimizer);
+    this.weightsValue.set(weights);
+    const version = this.schedule.version + 1;
+    this.schedule = { ...this.schedule, version };
+    this.previousAggregate = undefined;
+    this.history.record(version, null);
+    return { newVersion: version };
   }
 
   /**
@@ -324,6 +436,9 @@ export class RunEngine {
         const mine = command.updates.find(
           (u) => u.workerId === meta.workerId && u.seq === meta.seq,
         );
+        if (mine && this.refusedStep.has(pendingKey(mine.workerId, mine.seq))) {
+          return { status: 'rejected', reason: 'unsafe-update' };
+        }
         if (mine) return { status: 'applied', version: command.version, staleness: mine.staleness };
       }
       if (
@@ -343,6 +458,7 @@ export class RunEngine {
   } {
     const result = stepSchedule(this.schedule, event);
     this.schedule = result.state;
+    this.refusedStep.clear();
     let newVersion: number | undefined;
     let phase: PhaseCommand | undefined;
     let wakeAt: number | undefined;
@@ -389,22 +505,67 @@ export class RunEngine {
       countStaleness(this.counters, u.staleness);
       return { update, weight: stalenessWeight(u.staleness, damping) };
     });
-    const filtering = this.config.aggregation.rule === 'norm-filter';
-    const aggregated = aggregate(this.config.aggregation, contributions, {
-      ...(this.previousAggregate ? { center: this.previousAggregate } : {}),
-      ...(filtering ? { recentNorms: this.recentNorms } : {}),
-    });
-    if (filtering) {
-      // Every update joins the window, dropped ones too: hostile norms stay a minority of it.
-      this.recentNorms.push(...contributions.map(contributionNorm));
-      this.recentNorms.splice(0, Math.max(0, this.recentNorms.length - RECENT_NORMS));
+    const aggregated = this.aggregate(contributions);
+    if (!this.stepSafely(aggregated)) {
+      // Refused whole, the model bit-identical. The version still advances (with no change):
+      // workers waiting at a round's barrier are released by it, and pull the same weights.
+      for (const u of updates) {
+        this.refusedStep.add(pendingKey(u.workerId, u.seq));
+        countRejection(this.counters, 'unsafe-update');
+      }
+      this.history.record(version, new Uint32Array(0));
+      return;
     }
-    this.optimizer.step(this.weightsValue, aggregated);
     if (this.config.aggregation.rule === 'centered-clip' && aggregated instanceof Float32Array) {
       this.previousAggregate = aggregated;
     }
     this.counters.updatesApplied = addCount(this.counters.updatesApplied, updates.length);
     this.history.record(version, this.changedCoordinates(aggregated));
+  }
+
+  private aggregate(contributions: readonly { update: SparseVector; weight: number }[]) {
+    const rule = this.config.aggregation;
+    if (rule.rule === 'norm-filter') {
+      const { update, dropped } = aggregateNormFilter(contributions, rule.factor, this.recentNorms);
+      // Only kept updates join the window: dropped (hostile) norms must not move the median.
+      const droppedSet = new Set(dropped);
+      contributions.forEach((c, i) => {
+        if (!droppedSet.has(i)) this.recentNorms.push(contributionNorm(c));
+      });
+      this.recentNorms.splice(0, Math.max(0, this.recentNorms.length - RECENT_NORMS));
+      return update;
+    }
+    if (rule.rule === 'guarded-mean') {
+      // Each update was screened by the rule as it arrived (submit): the batch is the mean.
+      return aggregate({ rule: 'mean' }, contributions);
+    }
+    return aggregate(rule, contributions, {
+      ...(this.previousAggregate ? { center: this.previousAggregate } : {}),
+    });
+  }
+
+  /**
+   * One server optimizer step that leaves the model bit-identical when refused: the touched
+   * coordinates (all of them for a dense aggregate or a stateful optimizer, whose step is
+   * O(P) anyway) and the optimizer state are kept, the step taken, the touched weights checked
+   * (finite, |w| <= {@link WEIGHT_LIMIT}), and restored when one is not.
+   *
+   * @returns whether the step was kept.
+   */
+  private stepSafely(aggregated: Float32Array | SparseVector): boolean {
+    const weights = this.weightsValue;
+    const touched =
+      this.optimizer.kind === 'sgd' && !(aggregated instanceof Float32Array)
+        ? aggregated.indices
+        : undefined;
+    const before = touched ? Float32Array.from(touched, (i) => weights[i] ?? 0) : weights.slice();
+    const optimizerBefore = this.optimizer.state();
+    this.optimizer.step(weights, aggregated);
+    if (touched ? touchedAreSafe(weights, touched) : touchedAreSafe(weights)) return true;
+    if (touched) touched.forEach((i, j) => (weights[i] = before[j] ?? 0));
+    else weights.set(before);
+    this.optimizer.restore(optimizerBefore);
+    return false;
   }
 
   /** Plain SGD moves only where the aggregate is non-zero; momentum and Adam move everything. */
@@ -415,6 +576,17 @@ export class RunEngine {
     for (let i = 0; i < aggregated.length; i++) if (aggregated[i] !== 0) changed.push(i);
     return Uint32Array.from(changed);
   }
+}
+
+/** Whether every weight (or every listed one) is finite and within {@link WEIGHT_LIMIT}. */
+function touchedAreSafe(weights: Float32Array, indices?: Uint32Array): boolean {
+  if (indices) {
+    for (const i of indices)
+      if (!(Math.abs(weights[i] ?? Number.NaN) <= WEIGHT_LIMIT)) return false;
+    return true;
+  }
+  for (const w of weights) if (!(Math.abs(w) <= WEIGHT_LIMIT)) return false;
+  return true;
 }
 
 function pendingKey(workerId: string, seq: number): string {

@@ -9,6 +9,7 @@ import {
   type MetricsPoint,
   type RejectReason,
   type RunEnded,
+  type RunEventNotice,
   type RunSummary,
   type StorageFault,
   type WorkerSummary,
@@ -40,6 +41,8 @@ export interface RunListener {
   metrics(point: MetricsPoint): void;
   runStatus(run: RunSummary): void;
   workers(runId: string, workers: WorkerSummary[]): void;
+  /** Something the coordinator did to a run on its own (a rollback), for dashboards. */
+  runEvent(event: RunEventNotice): void;
 }
 
 export interface RunManagerDeps {
@@ -82,6 +85,8 @@ export class RunManager {
   private readonly housekeeping: ReturnType<typeof setInterval>;
   /** Runs whose last checkpoint write failed: what failed and since when. */
   private readonly checkpointFaults = new Map<string, { message: string; since: number }>();
+  /** Runs whose rollback is in progress (one at a time per run). */
+  private readonly rollingBack = new Set<string>();
 
   constructor(private readonly deps: RunManagerDeps) {
     this.now = deps.now ?? Date.now;
@@ -470,6 +475,7 @@ export class RunManager {
       void this.stopRun(run.id, 'max-time');
       return;
     }
+    if (!allFinite(run.engine.weights)) void this.rollBack(run, 'non-finite weights');
     const faultBefore = this.storageFault(run.id)?.message;
     try {
       this.recordMetrics(run, undefined);
@@ -498,6 +504,13 @@ export class RunManager {
     run.lastEvaluatedVersion = version;
     try {
       const weights = run.engine.weights.slice();
+      if (!final && !allFinite(weights)) {
+        await this.rollBack(
+          run,
+          `non-finite weights at version ${version}, found before evaluating`,
+        );
+        return;
+      }
       if (final) {
         // A run that just passed the whole-set check has that version's figures already.
         if (this.figuresOf(run.id).fullEvaluation?.version !== version) {
@@ -507,6 +520,13 @@ export class RunManager {
       }
       const sample = run.config.evaluation.testExamples;
       const result = await this.evaluateWeights(run, version, weights, sample);
+      if (!Number.isFinite(result.loss) && !allFinite(run.engine.weights)) {
+        await this.rollBack(
+          run,
+          `non-finite weights at version ${version}, evaluation loss ${result.loss}`,
+        );
+        return;
+      }
       if (!run.stopping) this.handle(run, run.engine.evaluated(result.loss, this.now()));
       const target = run.config.stop.targetAccuracy;
       if (target !== undefined && result.accuracy >= target && !run.stopping) {
@@ -661,6 +681,14 @@ export class RunManager {
     await run.checkpointing;
     const now = this.now();
     const checkpoint = toCheckpoint(run.engine, elapsedSeconds(run, now), now);
+    if (!allFinite(checkpoint.weights)) {
+      // Never over a good checkpoint: the last good one is what a rollback restores.
+      this.log(
+        `run ${run.id}: version ${checkpoint.version} has non-finite weights; not checkpointed`,
+      );
+      if (!run.stopping) void this.rollBack(run, 'non-finite weights found at a checkpoint');
+      return;
+    }
     run.checkpointing = (async () => {
       try {
         await this.deps.checkpoints.write(run.id, checkpoint);
@@ -694,6 +722,45 @@ export class RunManager {
       }
     })();
     await run.checkpointing;
+  }
+
+  /**
+   * Restores the weights and optimizer state of the run's last checkpoint (never written with
+   * non-finite weights) as a new version, and tells dashboards (a `rollback` event) and
+   * workers (the new version). The last line of defence behind the engine's step check
+   * (docs/algorithms.md#the-model-guard).
+   */
+  private async rollBack(run: LiveRun, why: string): Promise<void> {
+    if (this.rollingBack.has(run.id)) return;
+    this.rollingBack.add(run.id);
+    try {
+      await run.checkpointing;
+      const checkpoint = await this.deps.checkpoints.readLatest(run.id);
+      if (run.stopping || allFinite(run.engine.weights)) return;
+      if (!checkpoint || !allFinite(checkpoint.weights)) {
+        this.log(`run ${run.id}: ${why}, and no good checkpoint to roll back to`);
+        return;
+      }
+      const foundAtVersion = run.engine.version;
+      const effects = run.engine.rollBack(checkpoint.weights, checkpoint.optimizer);
+      const message = `${why}; rolled back to the checkpoint of version ${checkpoint.version}`;
+      this.log(`run ${run.id}: ${message}, now version ${run.engine.version}`);
+      this.deps.listener.runEvent({
+        type: 'run-event',
+        runId: run.id,
+        at: this.now(),
+        kind: 'rollback',
+        version: run.engine.version,
+        foundAtVersion,
+        checkpointVersion: checkpoint.version,
+        message: message.slice(0, 500),
+      });
+      this.handle(run, effects);
+    } catch (error) {
+      this.log(`rollback of run ${run.id} failed: ${String(error)}`);
+    } finally {
+      this.rollingBack.delete(run.id);
+    }
   }
 
   private flushContribution(run: LiveRun, workerId: string): void {
@@ -768,6 +835,12 @@ function evaluationOf(point: MetricsPoint): Evaluation | undefined {
     return undefined;
   }
   return { version: point.version, at: point.at, testLoss, testAccuracy, testExamples, testSet };
+}
+
+/** Whether every weight is finite (O(P), cheap next to an evaluation or a checkpoint). */
+function allFinite(weights: Float32Array): boolean {
+  for (const w of weights) if (!Number.isFinite(w)) return false;
+  return true;
 }
 
 function isOpen(run: LiveRun): boolean {

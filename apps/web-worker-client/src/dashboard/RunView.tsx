@@ -110,6 +110,12 @@ export function RunView({ socket, runId, token, onUnauthorized, onStopped }: Run
           </p>
         )}
         {state.warning === undefined ? null : <p className="warning">{state.warning}</p>}
+        {state.events.map((event) => (
+          <p key={`${event.at}-${event.version}`} className="warning" data-testid="run-event">
+            {new Date(event.at).toLocaleTimeString()} · {event.kind}: {event.message} (version{' '}
+            {event.foundAtVersion} → {event.version})
+          </p>
+        ))}
       </header>
 
       <ConvergenceCharts metrics={metrics} sampleSize={sampleSize} />

@@ -79,6 +79,27 @@ describe('subscriptionReducer', () => {
     expect(currentVersion(state)).toBe(30);
   });
 
+  it('keeps run events (rollbacks) of its own run, oldest first', () => {
+    const event = {
+      type: 'run-event' as const,
+      runId: 'run-1',
+      at: 5,
+      kind: 'rollback' as const,
+      version: 21,
+      foundAtVersion: 20,
+      checkpointVersion: 10,
+      message: 'non-finite weights; rolled back to the checkpoint of version 10',
+    };
+    let state = subscriptionReducer(subscribed, {
+      type: 'run-event',
+      event: { ...event, runId: 'other' },
+    });
+    expect(state.events).toEqual([]);
+    state = subscriptionReducer(state, { type: 'run-event', event });
+    state = subscriptionReducer(state, { type: 'run-event', event: { ...event, at: 6 } });
+    expect(state.events.map((e) => e.at)).toEqual([5, 6]);
+  });
+
   it('keeps a failure to show', () => {
     const state = subscriptionReducer(initialSubscriptionState('run-1'), {
       type: 'failed',

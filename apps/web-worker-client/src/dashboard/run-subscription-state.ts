@@ -1,4 +1,4 @@
-import type { MetricsPoint, RunSummary, WorkerSummary } from '@vtrain/protocol';
+import type { MetricsPoint, RunEventNotice, RunSummary, WorkerSummary } from '@vtrain/protocol';
 
 /*
  * What the run view knows of one run, and how each message of the dashboard
@@ -11,6 +11,8 @@ export interface RunSubscriptionState {
   readonly metrics: readonly MetricsPoint[];
   /** The worker table; undefined until the coordinator sends one (researcher token only). */
   readonly workers: readonly WorkerSummary[] | undefined;
+  /** What the coordinator did to the run on its own while watched (rollbacks), oldest first. */
+  readonly events: readonly RunEventNotice[];
   /** A failure to subscribe (unknown run, timeout); the view shows it instead of charts. */
   readonly error: string | undefined;
   /** A notice that failed validation and was ignored; shown, since data is missing. */
@@ -28,7 +30,11 @@ export type RunSubscriptionEvent =
   | { readonly type: 'metrics'; readonly point: MetricsPoint }
   | { readonly type: 'workers'; readonly runId: string; readonly workers: readonly WorkerSummary[] }
   | { readonly type: 'run-status'; readonly run: RunSummary }
+  | { readonly type: 'run-event'; readonly event: RunEventNotice }
   | { readonly type: 'invalid'; readonly message: string };
+
+/** Events a run view keeps. */
+const MAX_EVENTS = 20;
 
 export function initialSubscriptionState(runId: string): RunSubscriptionState & { runId: string } {
   return {
@@ -36,6 +42,7 @@ export function initialSubscriptionState(runId: string): RunSubscriptionState & 
     run: undefined,
     metrics: [],
     workers: undefined,
+    events: [],
     error: undefined,
     warning: undefined,
   };
@@ -83,6 +90,9 @@ export function subscriptionReducer<S extends RunSubscriptionState & { readonly 
     case 'run-status':
       if (event.run.id !== state.runId) return state;
       return { ...state, run: event.run };
+    case 'run-event':
+      if (event.event.runId !== state.runId) return state;
+      return { ...state, events: [...state.events, event.event].slice(-MAX_EVENTS) };
     case 'invalid':
       return { ...state, warning: event.message };
   }

@@ -1,6 +1,7 @@
 import {
   ErrorReplySchema,
   MetricsPointSchema,
+  RunEventNoticeSchema,
   RunStatusNoticeSchema,
   SubscribedSchema,
   WorkersNoticeSchema,
@@ -18,7 +19,7 @@ const SubscribeReplySchema = SubscribedSchema.or(ErrorReplySchema);
 /**
  * Follows one run over the dashboard socket: subscribes (again after every
  * reconnect, since the coordinator forgets a socket's rooms with it), then
- * applies `metrics`, `workers` and `run-status` notices. Everything received
+ * applies `metrics`, `workers`, `run-status` and `run-event` notices. Everything received
  * is validated against the protocol's schemas; an invalid notice is dropped
  * and reported, never drawn. Mount it under a `key` of the run id, so a new
  * run starts from an empty state.
@@ -73,7 +74,18 @@ export function useRunSubscription(socket: DashboardSocket, runId: string): RunS
       if (parsed.success) dispatch({ type: 'run-status', run: parsed.data.run });
     };
 
+    const onRunEvent = (message: unknown): void => {
+      const parsed = RunEventNoticeSchema.safeParse(message);
+      if (parsed.success) dispatch({ type: 'run-event', event: parsed.data });
+      else
+        dispatch({
+          type: 'invalid',
+          message: `ignored invalid run event: ${parsed.error.message}`,
+        });
+    };
+
     socket.on('connect', subscribe);
+    socket.on('run-event', onRunEvent);
     socket.on('metrics', onMetrics);
     socket.on('workers', onWorkers);
     socket.on('run-status', onRunStatus);
@@ -84,6 +96,7 @@ export function useRunSubscription(socket: DashboardSocket, runId: string): RunS
       socket.off('metrics', onMetrics);
       socket.off('workers', onWorkers);
       socket.off('run-status', onRunStatus);
+      socket.off('run-event', onRunEvent);
     };
   }, [socket, runId]);
 

@@ -10,6 +10,7 @@ import { aggregate, AGGREGATION_RULE_NAMES } from './aggregate.js';
 import type { AggregationRule } from './aggregate.js';
 import { AggregationError } from './aggregation-error.js';
 import { aggregateCenteredClip } from './centered-clip.js';
+import { aggregateGuardedMean } from './guarded-mean.js';
 import type { Contribution } from './contribution.js';
 import { aggregateMean, aggregateMeanSparse } from './mean.js';
 import { aggregateMedian } from './median.js';
@@ -24,6 +25,7 @@ const everyRule: readonly AggregationRule[] = [
   { rule: 'median' },
   { rule: 'centered-clip', radius: 2, iterations: 2 },
   { rule: 'norm-filter', factor: 3 },
+  { rule: 'guarded-mean', normFactor: 4, magnitudeFactor: 8, window: 64, warmup: 8 },
 ];
 
 function errorOf(action: () => unknown): AggregationError {
@@ -68,6 +70,12 @@ describe('aggregate', () => {
         expect(
           aggregate({ rule: 'norm-filter', factor: 3 }, contributions, { recentNorms: [1] }),
         ).toEqual(aggregateNormFilter(contributions, 3, [1]).update);
+        const guarded = { normFactor: 4, magnitudeFactor: 8, window: 64, warmup: 2 };
+        const accepted = [{ norm: 1, maxAbs: 1 }];
+        const modelScale = () => ({ norm: 2, maxAbs: 1 });
+        expect(
+          aggregate({ rule: 'guarded-mean', ...guarded }, contributions, { accepted, modelScale }),
+        ).toEqual(aggregateGuardedMean(contributions, guarded, accepted, modelScale).update);
       }),
     );
   });
@@ -80,9 +88,11 @@ describe('aggregate', () => {
         sparseVectorOf(8, fc.float({ min: -0.5, max: 0.5, noNaN: true })),
         fc.integer({ min: 1, max: 6 }),
         (update, n) => {
+          // A model scale large enough that the guarded mean's warm-up bounds clip nothing.
           const result = aggregate(
             rule,
             Array.from({ length: n }, () => ({ update })),
+            { modelScale: () => ({ norm: 10, maxAbs: 10 }) },
           );
           const dense = result instanceof Float32Array ? Array.from(result) : toDenseArray(result);
           const expected = toDenseArray(update);

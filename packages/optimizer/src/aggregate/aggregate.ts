@@ -1,6 +1,7 @@
 import type { SparseVector } from '../sparse-vector.js';
 import { aggregateCenteredClip } from './centered-clip.js';
 import type { Contribution } from './contribution.js';
+import { aggregateGuardedMean, type UpdateStats } from './guarded-mean.js';
 import { aggregateMean, aggregateMeanSparse } from './mean.js';
 import { aggregateMedian } from './median.js';
 import { aggregateNormClip } from './norm-clip.js';
@@ -17,7 +18,14 @@ export type AggregationRule =
   | { readonly rule: 'trimmed-mean'; readonly trimFraction: number }
   | { readonly rule: 'median' }
   | { readonly rule: 'centered-clip'; readonly radius: number; readonly iterations: number }
-  | { readonly rule: 'norm-filter'; readonly factor: number };
+  | { readonly rule: 'norm-filter'; readonly factor: number }
+  | {
+      readonly rule: 'guarded-mean';
+      readonly normFactor: number;
+      readonly magnitudeFactor: number;
+      readonly window: number;
+      readonly warmup: number;
+    };
 
 /** The names of {@link AggregationRule}, in the order the schema lists them. */
 export const AGGREGATION_RULE_NAMES = [
@@ -27,6 +35,7 @@ export const AGGREGATION_RULE_NAMES = [
   'median',
   'centered-clip',
   'norm-filter',
+  'guarded-mean',
 ] as const satisfies readonly AggregationRule['rule'][];
 
 /**
@@ -46,6 +55,13 @@ export interface AggregateOptions {
    * (the sliding window that gives an asynchronous, one-update batch a reference).
    */
   readonly recentNorms?: readonly number[];
+  /** `guarded-mean`: stats of recently accepted updates (its window); empty when absent. */
+  readonly accepted?: readonly UpdateStats[];
+  /**
+   * `guarded-mean`: norm and largest |entry| of the current weights, for the warm-up bounds;
+   * asked only while the window holds fewer than `warmup` updates. Absent: zero (the floors).
+   */
+  readonly modelScale?: () => UpdateStats;
 }
 
 /**
@@ -94,5 +110,12 @@ export function aggregate(
       });
     case 'norm-filter':
       return aggregateNormFilter(contributions, rule.factor, options.recentNorms).update;
+    case 'guarded-mean':
+      return aggregateGuardedMean(
+        contributions,
+        rule,
+        options.accepted ?? [],
+        options.modelScale ?? (() => ({ norm: 0, maxAbs: 0 })),
+      ).update;
   }
 }

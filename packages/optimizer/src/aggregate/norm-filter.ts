@@ -1,13 +1,7 @@
 import { AggregationError } from './aggregation-error.js';
 import { contributionNorm, validateContributions, type Contribution } from './contribution.js';
+import { medianOf as median } from './order-statistics.js';
 import { divideToFloat32, scaledSum } from './scaled-sum.js';
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  const upper = sorted[middle] ?? 0;
-  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? 0) + upper) / 2;
-}
 
 /** What {@link aggregateNormFilter} computed, besides the update. */
 export interface NormFilterResult {

@@ -58,3 +58,17 @@ export class RankedWithZeros {
     return this.sorted[rank - this.implicitZeros];
   }
 }
+
+/**
+ * The median of a list of numbers (the mean of the two middle ones for an even count; 0 for
+ * none). Copies before sorting; O(n log n).
+ *
+ * @param values - finite numbers.
+ * @returns their median.
+ */
+export function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  const upper = sorted[middle] ?? 0;
+  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? 0) + upper) / 2;
+}
