@@ -1,12 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildMlp, DATASET_INFO, type Dataset } from '@vtrain/ml';
+import type { WorkerOptimizerConfig } from '@vtrain/optimizer';
+
+/** SGD at 0.1, the overhead bench's asynchronous run's worker optimizer. */
+const DEFAULT_OPTIMIZER: WorkerOptimizerConfig = { kind: 'sgd', learningRate: 0.1 };
+
+/** The tfjs optimizer a researcher would pick for the same rule and hyper-parameters. */
+function tfOptimizer(config: WorkerOptimizerConfig): tf.Optimizer {
+  return config.kind === 'sgd'
+    ? tf.train.sgd(config.learningRate)
+    : tf.train.adam(config.learningRate, config.beta1, config.beta2, config.epsilon);
+}
 
 /**
  * The reference for the worker-overhead figure: the plainest tfjs training
  * loop a researcher would write for the same model, batch and backend: one
- * typed-array copy per batch into tensors, `optimizer.minimize`, a loss
+ * typed-array copy per batch into tensors, `optimizer.minimize` with tfjs's own
+ * optimizer for the run's rule (`tf.train.sgd` or `tf.train.adam`), a loss
  * readback per step (as any loop that watches its loss does), nothing else.
  *
+ * @param optimizer - the worker optimizer of the run it is the reference for.
  * @returns samples per second over `seconds` after a short warm-up.
  */
 export async function bareLoopSamplesPerSecond(
@@ -14,9 +27,10 @@ export async function bareLoopSamplesPerSecond(
   hiddenUnits: readonly number[],
   batchSize: number,
   seconds: number,
+  optimizerConfig: WorkerOptimizerConfig = DEFAULT_OPTIMIZER,
 ): Promise<number> {
   const model = buildMlp(hiddenUnits, DATASET_INFO.mnist, 1);
-  const optimizer = tf.train.sgd(0.1);
+  const optimizer = tfOptimizer(optimizerConfig);
   const pixels = new Float32Array(batchSize * 784);
   const labels = new Int32Array(batchSize);
   let next = 0;

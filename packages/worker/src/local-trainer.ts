@@ -166,13 +166,7 @@ export class LocalTrainer {
       );
       const values = (await packed.data()) as Float32Array;
       const parameters = values.length - steps;
-      finite = true;
-      for (let i = 0; i < values.length; i++) {
-        if (!Number.isFinite(values[i])) {
-          finite = false;
-          break;
-        }
-      }
+      finite = values.every((value) => Number.isFinite(value));
       return {
         delta: values.slice(0, parameters),
         losses: values.slice(parameters),
@@ -185,7 +179,9 @@ export class LocalTrainer {
       if (!finite) {
         // A diverged or failed update leaves no trace in the optimizer state.
         const moments = [...this.firstMoment, ...this.secondMoment];
-        moments.forEach((m, i) => m.assign(momentsBefore[i]));
+        moments.forEach((m, i) => {
+          m.assign(momentsBefore[i]);
+        });
         this.adamSteps = stepsBefore;
       }
       tf.dispose(momentsBefore);
@@ -201,7 +197,9 @@ export class LocalTrainer {
 
   /** The model's variables point at the global weights again (no copy). */
   private resetModel(): void {
-    this.variables.forEach((variable, i) => variable.assign(this.base[i]));
+    this.variables.forEach((variable, i) => {
+      variable.assign(this.base[i]);
+    });
   }
 
   /** One local step on `batch`, dispatched, not awaited; returns the batch loss (kept). */
