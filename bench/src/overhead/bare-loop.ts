@@ -20,7 +20,8 @@ function tfOptimizer(config: WorkerOptimizerConfig): tf.Optimizer {
  * readback per step (as any loop that watches its loss does), nothing else.
  *
  * @param optimizer - the worker optimizer of the run it is the reference for.
- * @returns samples per second over `seconds` after a short warm-up.
+ * @returns samples per second over `seconds` after a short warm-up, and the CPU time of
+ *   this process per 1000 samples over the same window.
  */
 export async function bareLoopSamplesPerSecond(
   train: Dataset,
@@ -28,7 +29,7 @@ export async function bareLoopSamplesPerSecond(
   batchSize: number,
   seconds: number,
   optimizerConfig: WorkerOptimizerConfig = DEFAULT_OPTIMIZER,
-): Promise<number> {
+): Promise<{ samplesPerSecond: number; cpuMsPer1000Samples: number }> {
   const model = buildMlp(hiddenUnits, DATASET_INFO.mnist, 1);
   const optimizer = tfOptimizer(optimizerConfig);
   const pixels = new Float32Array(batchSize * 784);
@@ -54,12 +55,19 @@ export async function bareLoopSamplesPerSecond(
     const warmUntil = performance.now() + 2000;
     while (performance.now() < warmUntil) await step();
     let steps = 0;
+    const cpuStarted = process.cpuUsage();
     const started = performance.now();
     while (performance.now() - started < seconds * 1000) {
       await step();
       steps++;
     }
-    return (steps * batchSize) / ((performance.now() - started) / 1000);
+    const wallSeconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuStarted);
+    const samples = steps * batchSize;
+    return {
+      samplesPerSecond: samples / wallSeconds,
+      cpuMsPer1000Samples: (cpu.user + cpu.system) / samples,
+    };
   } finally {
     model.dispose();
     optimizer.dispose();
