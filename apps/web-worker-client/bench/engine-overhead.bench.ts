@@ -95,7 +95,7 @@ console.table(
     backend: r.backend,
     'bare ms/step': r.bareMsPerStep.toFixed(1),
     'engine ms/step': r.engineMsPerStep.toFixed(1),
-    'bare samples/s': r.bareSamplesPerSecond.toFixed(0),
+    'bare samples/s (before/after)': `${r.bareSamplesPerSecond.toFixed(0)} (${r.bareBeforeSamplesPerSecond.toFixed(0)}/${r.bareAfterSamplesPerSecond.toFixed(0)})`,
     'engine samples/s': r.engineSamplesPerSecond.toFixed(0),
     'engine / bare': (r.engineSamplesPerSecond / r.bareSamplesPerSecond).toFixed(3),
     'tensors before/after': `${r.tensorsBefore}/${r.tensorsAfterBare}/${r.tensorsAfterEngine}`,
