@@ -345,6 +345,24 @@ describe('TrainingEngine.computeUpdate', () => {
     engine.dispose();
   });
 
+  it.each(['sgd', 'adam'] as const)(
+    'leaves no tensor behind once disposed (%s: base weights and optimizer state included)',
+    async (optimizer) => {
+      const before = tf.memory().numTensors;
+      const assignment = testAssignment({ optimizer, learningRate: 0.01 });
+      const { engine } = await engineFor(assignment);
+      await engine.computeUpdate(3);
+      engine.applyPatch(
+        { length: engine.parameterCount, indices: Uint32Array.of(5), values: Float32Array.of(0.5) },
+        0,
+        1,
+      );
+      await engine.computeUpdate(1);
+      engine.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
+
   it('moves the global model towards the data: server SGD lr 1 on the sent updates passes 80% accuracy', async () => {
     const { train, test } = smallSynthetic(3000, 500);
     const assignment = testAssignment({

@@ -77,8 +77,11 @@ export class LocalTrainer {
     this.base = this.variables.map((variable) => tf.variable(variable, false));
     if (config.kind === 'adam') {
       for (const variable of this.variables) {
-        this.firstMoment.push(tf.variable(tf.zerosLike(variable), false));
-        this.secondMoment.push(tf.variable(tf.zerosLike(variable), false));
+        // tf.variable does not take its initial tensor over: the zeros are disposed here.
+        const zeros = tf.zerosLike(variable);
+        this.firstMoment.push(tf.variable(zeros, false));
+        this.secondMoment.push(tf.variable(zeros, false));
+        zeros.dispose();
       }
     }
   }
