@@ -2,10 +2,8 @@ import type * as tf from '@tensorflow/tfjs';
 import {
   BatchSampler,
   computeGradient,
-  FlatWeightsError,
   modelExampleShape,
   parameterLayout,
-  writeFlatWeights,
   type Dataset,
   type GradientResult,
   type ParameterSlice,
@@ -15,14 +13,14 @@ import {
   ErrorFeedback,
   ErrorFeedbackError,
   InvalidSparseVectorError,
-  OptimizerError,
   topKCount,
   validateSparseVector,
-  type Optimizer,
   type SparseVector,
+  type WorkerOptimizerConfig,
 } from '@vtrain/optimizer';
 import { encodeSparseUpdate, type Assignment, type SparseValueFormat } from '@vtrain/protocol';
 import { EngineError } from './engine-error.js';
+import { LocalTrainer } from './local-trainer.js';
 
 /** What a {@link TrainingEngine} is built from. */
 export interface TrainingEngineOptions {
@@ -47,7 +45,7 @@ export interface ComputedSteps {
   readonly samples: number;
   /** Mean batch loss over the H steps, in nats. */
   readonly trainLoss: number;
-  /** Wall time of the steps (gradients, optimizer steps, model writes), in ms. */
+  /** Wall time of the steps (gradients, optimizer steps, the readback), in ms. */
   readonly computeMs: number;
 }
 
@@ -121,9 +119,16 @@ function nowMs(): number {
  * {@link TrainingEngine.computeUpdate} is the two in a row. A rejected update's sent
  * entries go back into r ({@link TrainingEngine.restore}), so nothing is lost.
  *
+ * Where the work runs: the H local steps stay inside tfjs ({@link LocalTrainer}: the
+ * optimizer on the model's variables, its state in variables, the global weights in a
+ * second set of variables), and the delta global - local_H comes back in ONE readback per
+ * computeSteps call; top-k, error feedback and encoding then run in JS on that vector.
+ * H = 1 with SGD reads the gradient back instead (same single readback) and scales it in
+ * JS, which keeps d = eta * g exact. Weights from the coordinator are written into the
+ * variables in place: a patch uploads only its coordinates.
+ *
  * tfjs WebGPU care (docs/architecture.md#tfjs-pitfalls-the-engine-avoids): one `await data()`
- * readback per local step (inside
- * `computeGradient`), no `dataSync`, a fixed k per run so the sparse buffers
+ * readback per computeSteps call, no `dataSync`, a fixed k per run so the sparse buffers
  * keep one size, and every tensor disposed (the batch after each step).
  */
 export class TrainingEngine {
@@ -140,14 +145,13 @@ export class TrainingEngine {
 
   private readonly model: tf.LayersModel;
   private readonly sampler: BatchSampler;
-  private readonly optimizer: Optimizer;
+  private readonly optimizerConfig: WorkerOptimizerConfig;
+  private readonly trainer: LocalTrainer;
   private readonly errorFeedback: ErrorFeedback;
   private readonly random: () => number;
   private readonly valueFormat: SparseValueFormat;
   private readonly learningRate: number;
   private readonly globalWeights: Float32Array;
-  private readonly localWeights: Float32Array;
-  private readonly updateVector: Float32Array;
   /** d: local progress computed but not yet compressed (see the class comment). */
   private readonly pendingDelta: Float32Array;
   private pending: {
@@ -192,7 +196,9 @@ export class TrainingEngine {
     this.k = topKCount(assignment.compression.density, count);
     this.valueFormat = assignment.compression.valueFormat;
     this.learningRate = assignment.training.workerOptimizer.learningRate;
-    this.optimizer = createWorkerOptimizer(assignment.training.workerOptimizer, count);
+    // Validates the config (OptimizerError `invalid-config`); the steps run in tfjs.
+    createWorkerOptimizer(assignment.training.workerOptimizer, 0);
+    this.optimizerConfig = assignment.training.workerOptimizer;
     this.errorFeedback = new ErrorFeedback(count, {
       enabled: assignment.compression.errorFeedback,
     });
@@ -203,9 +209,8 @@ export class TrainingEngine {
       exampleShape: modelExampleShape(model, dataset.info),
     });
     this.globalWeights = new Float32Array(count);
-    this.localWeights = new Float32Array(count);
-    this.updateVector = new Float32Array(count);
     this.pendingDelta = new Float32Array(count);
+    this.trainer = new LocalTrainer(model, layout, this.optimizerConfig);
   }
 
   /** Local steps in the pending delta, computed but not yet compressed (0: none). */
@@ -254,14 +259,15 @@ export class TrainingEngine {
         throw new EngineError('non-finite', `weight ${i} is ${flat[i]}`);
     }
     this.globalWeights.set(flat);
-    this.writeModel(this.globalWeights);
+    this.trainer.setBase(this.globalWeights);
     this.currentVersion = version;
   }
 
   /**
    * Moves the global weights from `fromVersion` to `toVersion` with a patch of NEW values:
    * global[indices[j]] = values[j] (assignment, not addition, so the copy stays bit-identical
-   * to the coordinator's), then writes the model.
+   * to the coordinator's), and the same in the model's variables in place: one upload of
+   * the touched coordinates, not a rebuild.
    *
    * @param patch - the changed coordinates and their new values (sparse-patch weights).
    * @param fromVersion - the version the patch starts from; must equal {@link TrainingEngine.version}.
@@ -299,8 +305,9 @@ export class TrainingEngine {
       throw new EngineError('invalid-patch', error.message, { cause: error });
     }
     const { indices, values } = patch;
+    // validateSparseVector refused non-finite values, so nothing below can fail half-way.
     for (let j = 0; j < indices.length; j++) this.globalWeights[indices[j]] = values[j];
-    this.writeModel(this.globalWeights);
+    this.trainer.patchBase(indices, Float32Array.from(values));
     this.currentVersion = toVersion;
   }
 
@@ -336,44 +343,41 @@ export class TrainingEngine {
     }
     const baseVersion = this.currentVersion;
     if (baseVersion === undefined) throw new EngineError('no-weights', 'computeSteps');
-    const global = this.globalWeights;
-    const local = this.localWeights;
-    const update = this.updateVector;
-    const gradientMode = localSteps === 1 && this.optimizer.kind === 'sgd';
+    const gradientMode = localSteps === 1 && this.optimizerConfig.kind === 'sgd';
     const started = nowMs();
     this.busy = true;
-    let modelMoved = false;
     try {
-      local.set(global);
-      let lossSum = 0;
-      for (let step = 1; step <= localSteps; step++) {
-        const { loss, gradient } = await this.gradientOnNextBatch();
-        if (!Number.isFinite(loss)) {
-          throw new EngineError('non-finite', `batch loss ${loss} at local step ${step}`);
-        }
-        lossSum += loss;
-        if (gradientMode) {
-          // One pass: straight into d when it is empty (d = eta * g exactly), else added.
-          const eta = this.learningRate;
-          const delta = this.pendingDelta;
-          if (this.pending.steps === 0) {
-            for (let i = 0; i < delta.length; i++) delta[i] = eta * gradient[i];
-          } else {
-            for (let i = 0; i < delta.length; i++) delta[i] += eta * gradient[i];
-          }
-          continue;
-        }
-        this.optimizerStep(local, gradient, step);
-        // The last local model is only needed as numbers, never in the model.
-        if (step < localSteps) {
-          modelMoved = true;
-          this.writeModel(local);
-        }
-      }
       const delta = this.pendingDelta;
       const pending = this.pending;
-      if (!gradientMode) {
-        for (let i = 0; i < update.length; i++) update[i] = global[i] - local[i];
+      let lossSum = 0;
+      if (gradientMode) {
+        const { loss, gradient } = await this.gradientOnNextBatch();
+        if (!Number.isFinite(loss)) {
+          throw new EngineError('non-finite', `batch loss ${loss} at local step 1`);
+        }
+        lossSum = loss;
+        // One pass: straight into d when it is empty (d = eta * g exactly), else added.
+        const eta = this.learningRate;
+        if (pending.steps === 0) {
+          for (let i = 0; i < delta.length; i++) delta[i] = eta * gradient[i];
+        } else {
+          for (let i = 0; i < delta.length; i++) delta[i] += eta * gradient[i];
+        }
+      } else {
+        const readback = await this.trainer.run(localSteps, () =>
+          this.sampler.nextBatch(this.batchSize),
+        );
+        if (!readback.finite) {
+          const bad = readback.losses.findIndex((loss) => !Number.isFinite(loss));
+          throw new EngineError(
+            'non-finite',
+            bad >= 0
+              ? `batch loss ${readback.losses[bad]} at local step ${bad + 1}`
+              : `the local weights after ${localSteps} steps`,
+          );
+        }
+        for (const loss of readback.losses) lossSum += loss;
+        const update = readback.delta;
         if (pending.steps === 0) delta.set(update);
         else for (let i = 0; i < delta.length; i++) delta[i] += update[i];
       }
@@ -389,7 +393,6 @@ export class TrainingEngine {
         computeMs,
       };
     } finally {
-      if (modelMoved) this.writeModel(global);
       this.busy = false;
     }
   }
@@ -462,10 +465,11 @@ export class TrainingEngine {
     this.pending = { steps: 0, lossSum: 0, computeMs: 0, computedAtVersion: 0 };
   }
 
-  /** Disposes the model (and with it its weight variables); the engine is unusable after. */
+  /** Disposes the model (and with it its weight variables) and the trainer's; the engine is unusable after. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.trainer.dispose();
     this.model.dispose();
   }
 
@@ -478,35 +482,11 @@ export class TrainingEngine {
     }
   }
 
-  private optimizerStep(local: Float32Array, gradient: Float32Array, step: number): void {
-    try {
-      this.optimizer.step(local, gradient);
-    } catch (error) {
-      if (error instanceof OptimizerError && error.code === 'non-finite') {
-        throw new EngineError('non-finite', `local step ${step}: ${error.message}`, {
-          cause: error,
-        });
-      }
-      throw error;
-    }
-  }
-
   private compress(update: Float32Array): SparseVector {
     try {
       return this.errorFeedback.compress(update, this.k, this.random);
     } catch (error) {
       if (error instanceof ErrorFeedbackError && error.code === 'non-finite') {
-        throw new EngineError('non-finite', error.message, { cause: error });
-      }
-      throw error;
-    }
-  }
-
-  private writeModel(flat: Float32Array): void {
-    try {
-      writeFlatWeights(this.model, flat);
-    } catch (error) {
-      if (error instanceof FlatWeightsError && error.code === 'non-finite') {
         throw new EngineError('non-finite', error.message, { cause: error });
       }
       throw error;

@@ -43,10 +43,13 @@ export async function computeGradient(
 
 /**
  * The tf.Variable behind each trainable LayerVariable, in trainableWeights
- * order. tfjs-layers keeps it protected; the engine registers it under the
- * LayerVariable's unique name, which is where this looks it up.
+ * order (the order of `parameterLayout`). tfjs-layers keeps it protected; the
+ * engine registers it under the LayerVariable's unique name, which is where this
+ * looks it up. The worker's local steps update these variables in place.
+ *
+ * @throws Error when a weight has no registered variable (the model was disposed).
  */
-function trainableVariables(model: tf.LayersModel): tf.Variable[] {
+export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
   const registered = tf.engine().registeredVariables;
   return model.trainableWeights.map((weight) => {
     const variable = registered[weight.name] as tf.Variable | undefined;
