@@ -1,4 +1,7 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { spawnWorkers, stopWorkers } from '@vtrain/coordinator/harness';
+import { encodeSafetensors } from '@vtrain/ml';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './support/chromium.js';
@@ -17,6 +20,7 @@ const ARTIFACTS = new URL('../test-results/', import.meta.url);
 let coordinator: TestCoordinator;
 let browser: Browser;
 let page: Page;
+let workers: ChildProcess[] = [];
 const pageErrors: Error[] = [];
 
 beforeAll(async () => {
@@ -33,6 +37,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await stopWorkers(workers);
   await browser.close();
   await coordinator.stop();
 });
@@ -78,7 +83,7 @@ describe('the launch form', () => {
     await item.waitFor();
     expect(await item.textContent()).toContain('e2e sparse preset');
     expect(await item.textContent()).toContain('async');
-    await view.getByText('async · top-k 0.10% + error feedback · mean').waitFor();
+    await view.getByText('async · top-k 0.10% + error feedback · guarded-mean').waitFor();
 
     // What the coordinator stored: the preset, the data set chosen, the one change.
     const run = await waitFor('the run on the coordinator', async () => {
@@ -109,6 +114,89 @@ describe('the launch form', () => {
     await issue.waitFor();
     expect(await page.locator('.launch-name .text-danger').textContent()).toMatch(/>=1 characters/);
     expect(((await coordinator.api('/api/runs')).body as unknown[]).length).toBe(before);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('uploads a data set, launches a preset on it, and the run trains: its chart moves', async () => {
+    // A learnable set as Python's safetensors.numpy.save_file writes it: 3 classes of
+    // 20-dimensional points around 3 centres, F32 inputs and U8 labels.
+    const examples = 600;
+    const x = new Float32Array(examples * 20);
+    const y = new Uint8Array(examples);
+    for (let i = 0; i < examples; i++) {
+      y[i] = i % 3;
+      for (let d = 0; d < 20; d++) {
+        const centre = d % 3 === y[i] ? 1.5 : 0;
+        x[i * 20 + d] = centre + Math.sin(i * 12.9898 + d * 78.233) * 0.5;
+      }
+    }
+    const file = encodeSafetensors(
+      [
+        { name: 'x', shape: [examples, 20], data: x },
+        { name: 'y', shape: [examples], data: y },
+      ],
+      {},
+    );
+
+    await page.getByTestId('open-datasets').click();
+    await page.getByTestId('dataset-file').setInputFiles({
+      name: 'three-blobs.safetensors',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from(file),
+    });
+    await page.getByTestId('dataset-submit').click();
+    const row = page.getByTestId('dataset-row');
+    await row.waitFor();
+    const datasetId = await row.getAttribute('data-id');
+    if (datasetId === null) throw new Error('the uploaded data set has no id');
+    expect(await page.getByTestId('dataset-status').textContent()).toContain('three-blobs');
+
+    // The workers train the only active run: end the ones earlier tests launched.
+    for (const run of (await coordinator.api('/api/runs')).body as {
+      id: string;
+      status: string;
+    }[]) {
+      if (run.status === 'active') {
+        await coordinator.api(`/api/runs/${run.id}/stop`, { method: 'POST' });
+      }
+    }
+
+    await page.getByTestId('new-run').click();
+    await page.getByTestId('launch-form').waitFor();
+    await page.locator(`input[name="launch-dataset"][value="upload:${datasetId}"]`).check();
+    await page.locator('[data-preset="fastest"]').click();
+    await page.getByTestId('launch-name').fill('e2e uploaded blobs');
+    await page.getByTestId('launch-submit').click();
+    const view = page.locator('[data-testid="run-view"]');
+    await view.locator('h2', { hasText: 'e2e uploaded blobs' }).waitFor();
+    const runId = await view.getAttribute('data-run-id');
+    if (runId === null) throw new Error('the run view names no run');
+    expect((await coordinator.run(runId)).config.dataset).toMatchObject({
+      name: 'upload',
+      id: datasetId,
+    });
+
+    workers = spawnWorkers(coordinator.url, 2);
+    // The chart moves: the version goes up on the page without a reload, and the accuracy
+    // chart draws the evaluations of the uploaded set's held-out examples. (The set is easy:
+    // the preset's target, 97%, may end the run after its first round.)
+    await waitFor(
+      'the run to train on the uploaded set',
+      async () => {
+        const version = await view.getByTestId('run-version').getAttribute('data-value');
+        return Number(version) >= 1 ? true : undefined;
+      },
+      120_000,
+    );
+    await view.getByTestId('chart-accuracy').locator('canvas').first().waitFor();
+    const evaluated = await coordinator.metrics(runId);
+    expect(evaluated.some((point) => point.testAccuracy !== undefined && point.version >= 1)).toBe(
+      true,
+    );
+    await page.screenshot({
+      path: new URL('uploaded-run.png', ARTIFACTS).pathname,
+      fullPage: true,
+    });
     expect(pageErrors).toEqual([]);
   });
 });

@@ -27,7 +27,7 @@ async function coordinatorWith(limits: Partial<WorkerLimits>): Promise<Coordinat
   const coordinator = await startCoordinator({
     port: 0,
     dataDir,
-    token: 'test-token',
+    token: 'test-researcher-token',
     log: () => undefined,
     workerLimits: limits,
   });

@@ -201,20 +201,35 @@ describe('LaunchForm', () => {
     expect(onUnauthorized).toHaveBeenCalledOnce();
   });
 
-  it('offers the uploaded data sets the coordinator lists, with the token', async () => {
+  it('offers the uploaded data sets the coordinator lists, with their size', async () => {
+    const id = '0b6c5a2e-3f4d-4e5a-9b8c-7d6e5f4a3b2c';
     datasetsAnswer = () =>
-      new Response(JSON.stringify([{ id: 'ds-7', name: 'leaves.csv' }]), { status: 200 });
+      new Response(
+        JSON.stringify([
+          {
+            id,
+            name: 'leaves',
+            examples: 1000,
+            testExamples: 100,
+            testSet: 'held-out',
+            inputShape: [20],
+            inputDtype: 'f32',
+            classes: 3,
+            bytes: 80_000,
+            sha256: 'ab'.repeat(32),
+            createdAt: 0,
+          },
+        ]),
+        { status: 200 },
+      );
     const { option } = renderForm();
     await waitFor(() => {
-      expect(option('dataset', 'upload:ds-7').parentElement?.textContent).toContain(
-        'leaves.csv (uploaded)',
+      expect(option('dataset', `upload:${id}`).parentElement?.textContent).toContain(
+        'leaves (1,000 examples, 3 classes) (uploaded)',
       );
     });
     expect(screen.queryByTestId('no-uploads')).toBeNull();
-    const [, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
-    expect(new Headers(init.headers).get('authorization')).toBe('Bearer tok');
-    // Choosing it sets `dataset: { name: 'upload', id }` (launch-form-model.test.ts); launching
-    // it needs the run config's upload option, which the data-set upload brings.
+    // Choosing it sets `dataset: { name: 'upload', id }` (launch-form-model.test.ts).
   });
 
   it('says none are uploaded when the coordinator has no data-set list', async () => {

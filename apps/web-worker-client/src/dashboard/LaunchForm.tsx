@@ -82,7 +82,7 @@ export function LaunchForm({ token, onUnauthorized, onLaunched }: LaunchFormProp
 
   useEffect(() => {
     let live = true;
-    void fetchUploadedDatasets(token).then((list) => {
+    void fetchUploadedDatasets().then((list) => {
       if (live) setUploaded(list);
     });
     return () => {

@@ -8,7 +8,6 @@ import {
   messagesAt,
   modelKindOf,
   needsAdvanced,
-  parseUploadedDatasets,
   presetNamed,
   withDataset,
   withModelKind,
@@ -96,31 +95,5 @@ describe('the launch form model', () => {
     expect(needsAdvanced(issues)).toBe(true);
     expect(messagesAt(issues, 'name')).toMatch(/>=1 characters/);
     expect(messagesAt(issues, 'seed')).toBeUndefined();
-  });
-});
-
-describe('parseUploadedDatasets', () => {
-  it('reads a list or { datasets }, labels by label, then name, then id, and skips entries without an id', () => {
-    expect(
-      parseUploadedDatasets([
-        { id: 'a', name: 'digits.csv' },
-        { id: 'b', label: 'My digits', name: 'digits2.csv' },
-        { id: 'c' },
-        { name: 'no id' },
-        { id: '' },
-        'junk',
-      ]),
-    ).toEqual([
-      { id: 'a', label: 'digits.csv' },
-      { id: 'b', label: 'My digits' },
-      { id: 'c', label: 'c' },
-    ]);
-    expect(parseUploadedDatasets({ datasets: [{ id: 'z' }] })).toEqual([{ id: 'z', label: 'z' }]);
-  });
-
-  it('takes anything else as none uploaded', () => {
-    for (const body of [undefined, null, 'x', 3, {}, { datasets: 'x' }, { error: 'not-found' }]) {
-      expect(parseUploadedDatasets(body)).toEqual([]);
-    }
   });
 });

@@ -12,6 +12,7 @@ import {
   type RunPreset,
   type RunPresetName,
 } from '@vtrain/protocol';
+import { listDatasets } from '../shared/api.js';
 
 /*
  * The launch form's model, apart from React: what a researcher chooses up
@@ -166,37 +167,13 @@ export function messagesAt(issues: readonly FieldIssue[], path: string): string 
   return messages.length === 0 ? undefined : messages.join('; ');
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * The uploaded data sets in an answer of `GET /api/datasets`: a list (or
- * `{ datasets: [...] }`) of objects with a string `id` and, optionally, a
- * `name` or `label` to show. Entries without an id are skipped; anything else
- * is "none uploaded".
- */
-export function parseUploadedDatasets(body: unknown): UploadedDataset[] {
-  const list = Array.isArray(body) ? body : isObject(body) ? body.datasets : undefined;
-  if (!Array.isArray(list)) return [];
-  const out: UploadedDataset[] = [];
-  for (const entry of list as unknown[]) {
-    if (!isObject(entry) || typeof entry.id !== 'string' || entry.id === '') continue;
-    const label = [entry.label, entry.name].find(
-      (value): value is string => typeof value === 'string' && value !== '',
-    );
-    out.push({ id: entry.id, label: label ?? entry.id });
-  }
-  return out;
-}
-
-/** The uploaded data sets the coordinator lists; none when it has no such endpoint or fails. */
-export async function fetchUploadedDatasets(token: string): Promise<UploadedDataset[]> {
+/** The uploaded data sets the coordinator lists (`GET /api/datasets`), labelled; none when that fails. */
+export async function fetchUploadedDatasets(): Promise<UploadedDataset[]> {
   try {
-    const response = await fetch('/api/datasets', {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    return response.ok ? parseUploadedDatasets(await response.json()) : [];
+    return (await listDatasets()).map((dataset) => ({
+      id: dataset.id,
+      label: `${dataset.name} (${dataset.examples.toLocaleString('en-US')} examples, ${dataset.classes} classes)`,
+    }));
   } catch {
     return [];
   }

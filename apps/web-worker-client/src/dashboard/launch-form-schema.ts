@@ -93,6 +93,13 @@ function annotate(node: unknown): unknown {
 /** Title of the "absent" option of an optional object ({@link optionalObjectsAsSwitches}). */
 export const ABSENT_OPTION = 'off';
 
+/** Title of the "absent" option of an optional union whose absence means a default. */
+export const DEFAULT_OPTION = 'default';
+
+function isObjectSchema(node: unknown): boolean {
+  return isObject(node) && node.type === 'object';
+}
+
 /**
  * An optional object without a default (`contributionCap`) becomes a choice
  * between `off` (null, the default) and `on` (the object). rjsf fills every
@@ -109,21 +116,32 @@ function optionalObjectsAsSwitches(node: unknown): unknown {
     const required = Array.isArray(out.required) ? out.required : [];
     const properties: JsonObject = {};
     for (const [key, value] of Object.entries(out.properties)) {
-      const optionalObject =
-        isObject(value) &&
-        value.type === 'object' &&
-        !('default' in value) &&
-        !required.includes(key);
-      properties[key] = optionalObject
-        ? {
-            title: humanize(key),
-            default: null,
-            anyOf: [
-              { title: ABSENT_OPTION, type: 'null' },
-              { ...value, title: 'on', [UNION_OPTION]: true },
-            ],
-          }
-        : value;
+      const optional = isObject(value) && !('default' in value) && !required.includes(key);
+      if (optional && value.type === 'object') {
+        properties[key] = {
+          title: humanize(key),
+          default: null,
+          anyOf: [
+            { title: ABSENT_OPTION, type: 'null' },
+            { ...value, title: 'on', [UNION_OPTION]: true },
+          ],
+        };
+      } else if (optional && Array.isArray(value.anyOf) && value.anyOf.some(isObjectSchema)) {
+        // A union with an object (`contributionCap`: an object or 'off'): absent is its
+        // own first option, the schedule's default, so rjsf fills nothing in.
+        properties[key] = {
+          title: humanize(key),
+          default: null,
+          anyOf: [
+            { title: DEFAULT_OPTION, type: 'null' },
+            ...value.anyOf.map((option) =>
+              isObjectSchema(option) ? { ...option, title: 'on', [UNION_OPTION]: true } : option,
+            ),
+          ],
+        };
+      } else {
+        properties[key] = value;
+      }
     }
     out.properties = properties;
   }
