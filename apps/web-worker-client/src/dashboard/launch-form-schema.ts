@@ -134,8 +134,10 @@ function optionalObjectsAsSwitches(node: unknown): unknown {
           default: null,
           anyOf: [
             { title: DEFAULT_OPTION, type: 'null' },
-            ...value.anyOf.map((option) =>
-              isObjectSchema(option) ? { ...option, title: 'on', [UNION_OPTION]: true } : option,
+            ...(value.anyOf as unknown[]).map((option): unknown =>
+              isObject(option) && option.type === 'object'
+                ? { ...option, title: 'on', [UNION_OPTION]: true }
+                : option,
             ),
           ],
         };
