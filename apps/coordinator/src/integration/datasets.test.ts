@@ -30,7 +30,7 @@ let coordinator: TestCoordinator;
 async function upload(
   bytes: Uint8Array,
   query = '?name=blobs',
-  token: string | null = 'test-token',
+  token: string | null = coordinator.token,
 ): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${coordinator.url}/api/datasets${query}`, {
     method: 'POST',
@@ -162,10 +162,13 @@ describe('uploaded data sets', () => {
     const final = ended.evaluation;
     expect(final).toMatchObject({ version: ended.version, testSet: 'full', testExamples: 150 });
     expect(final?.testAccuracy).toBeGreaterThanOrEqual(0.9);
+    console.log(
+      `datasets: held-out accuracy ${final?.testAccuracy} at version ${ended.version} (${final?.testExamples} examples)`,
+    );
 
     const get = async (file: string) => {
       const response = await fetch(`${coordinator.url}/api/runs/${id}/export/${file}`, {
-        headers: { authorization: 'Bearer test-token' },
+        headers: { authorization: `Bearer ${coordinator.token}` },
       });
       expect(response.status).toBe(200);
       return new Uint8Array(await response.arrayBuffer());
