@@ -1,7 +1,7 @@
-import { decodeDenseWeights, type RunConfigInput, type Welcome } from '@vtrain/protocol';
+import { decodeDenseWeights, type RunConfigInput } from '@vtrain/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCoordinator, spawnWorkers, stopWorkers, waitFor } from './harness.js';
-import { HELLO, connectRawWorker, sparsePayload, type RawSocket } from './raw-worker.js';
+import { HELLO, connectRawWorker, sparsePayload, type RawSocket, welcomed } from './raw-worker.js';
 
 const synthetic = (
   schedule: RunConfigInput['schedule'],
@@ -16,12 +16,6 @@ const synthetic = (
   stop: { maxSeconds: 600 },
   ...extra,
 });
-
-async function hello(socket: RawSocket): Promise<Welcome> {
-  const reply = await socket.emitWithAck('hello', HELLO);
-  if (reply.type !== 'welcome') throw new Error(`hello refused: ${reply.message}`);
-  return reply as Welcome;
-}
 
 describe('coordinator', () => {
   let coordinator: TestCoordinator;
@@ -75,7 +69,7 @@ describe('coordinator', () => {
       expect(badHello).toMatchObject({ type: 'error', code: 'invalid-message' });
       const oldHello = await socket.emitWithAck('hello', { ...HELLO, protocolVersion: 0 });
       expect(oldHello).toMatchObject({ type: 'error', code: 'protocol-version' });
-      const welcome = await hello(socket);
+      const welcome = await welcomed(socket);
       const runId = welcome.assignment?.runId ?? '';
       expect(runId).toBe(id);
       const parameterCount = welcome.assignment?.parameterCount ?? 0;
@@ -132,7 +126,7 @@ describe('coordinator', () => {
         (await coordinator.run(id)).version >= 60 ? true : undefined,
       );
       const socket = await connectRawWorker(coordinator.url);
-      const welcome = await hello(socket);
+      const welcome = await welcomed(socket);
       expect(welcome.assignment?.runId).toBe(id);
       const pulled = await socket.emitWithAck('pull', { type: 'pull', runId: id });
       socket.disconnect();
@@ -162,8 +156,8 @@ describe('coordinator', () => {
     const stayer = await connectRawWorker(coordinator.url);
     const leaver = await connectRawWorker(coordinator.url);
     try {
-      const welcome = await hello(stayer);
-      await hello(leaver);
+      const welcome = await welcomed(stayer);
+      await welcomed(leaver);
       const parameterCount = welcome.assignment?.parameterCount ?? 0;
       const nextVersion = new Promise<number>((resolve) => {
         stayer.once('version', (notice) => {
@@ -199,8 +193,8 @@ describe('coordinator', () => {
     const first = await connectRawWorker(coordinator.url);
     const second = await connectRawWorker(coordinator.url);
     try {
-      const parameterCount = (await hello(first)).assignment?.parameterCount ?? 0;
-      await hello(second);
+      const parameterCount = (await welcomed(first)).assignment?.parameterCount ?? 0;
+      await welcomed(second);
       const heard = { first: [] as number[], second: [] as number[] };
       first.on('version', (notice) => heard.first.push(notice.version));
       second.on('version', (notice) => heard.second.push(notice.version));

@@ -20,7 +20,7 @@ import {
 } from '@vtrain/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, killHard, spawnCoordinator } from './coordinator-process.js';
-import { HELLO, connectRawWorker, type RawSocket } from './raw-worker.js';
+import { connectRawWorker, type RawSocket, welcomed, sameBits } from './raw-worker.js';
 
 /*
  * Crash consistency of the workers' copies. Workers hold version w of the
@@ -57,7 +57,7 @@ class EngineWorker {
 
   static async join(url: string, seed: number): Promise<EngineWorker> {
     const socket = await connectRawWorker(url);
-    const welcome = await hello(socket);
+    const welcome = await welcomed(socket);
     if (!welcome.assignment) throw new Error('no run');
     const assignment = welcome.assignment;
     const info = assignmentDatasetInfo(assignment.dataset);
@@ -77,7 +77,7 @@ class EngineWorker {
   async reconnect(url: string): Promise<void> {
     this.socket.disconnect();
     this.socket = await connectRawWorker(url);
-    this.welcome = await hello(this.socket, this.welcome);
+    this.welcome = await welcomed(this.socket, this.welcome);
   }
 
   /** A pull as the session makes it: from the version and epoch held. */
@@ -123,21 +123,6 @@ class EngineWorker {
     this.socket.disconnect();
     this.engine.dispose();
   }
-}
-
-async function hello(socket: RawSocket, resume?: Welcome): Promise<Welcome> {
-  const reply = await socket.emitWithAck('hello', {
-    ...HELLO,
-    ...(resume ? { resume: { workerId: resume.workerId, secret: resume.secret } } : {}),
-  });
-  if (reply.type !== 'welcome') throw new Error(`hello refused: ${reply.message}`);
-  return reply as Welcome;
-}
-
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
-    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-  );
 }
 
 describe('restart epoch', () => {

@@ -5,7 +5,7 @@ import type { Assignment, RunConfigInput, Welcome } from '@vtrain/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkerLimits } from '../net/admission.js';
 import { startCoordinator, type Coordinator } from '../server.js';
-import { HELLO, connectRawWorker, sparsePayload, type RawSocket } from './raw-worker.js';
+import { HELLO, connectRawWorker, sparsePayload, type RawSocket, welcomed } from './raw-worker.js';
 
 /*
  * What a volunteer costs and what it is believed: new identities and
@@ -52,12 +52,6 @@ async function hello(socket: RawSocket, resume?: Welcome) {
     ...HELLO,
     ...(resume ? { resume: { workerId: resume.workerId, secret: resume.secret } } : {}),
   });
-}
-
-async function welcomed(socket: RawSocket, resume?: Welcome): Promise<Welcome> {
-  const reply = await hello(socket, resume);
-  if (reply.type !== 'welcome') throw new Error(`hello refused: ${reply.message}`);
-  return reply as Welcome;
 }
 
 function runConfig(schedule: RunConfigInput['schedule']): RunConfigInput {

@@ -3,6 +3,7 @@ import {
   WORKER_NAMESPACE,
   encodeSparseUpdate,
   type Hello,
+  type Welcome,
   type WorkerClientToServerEvents,
   type WorkerServerToClientEvents,
 } from '@vtrain/protocol';
@@ -63,5 +64,22 @@ export function sparsePayload(
       values: Float32Array.from(entries.map(([, v]) => v)),
     },
     { valueFormat },
+  );
+}
+
+/** Says hello (resuming `resume`'s identity when given) and returns the welcome; throws on a refusal. */
+export async function welcomed(socket: RawSocket, resume?: Welcome): Promise<Welcome> {
+  const reply = await socket.emitWithAck('hello', {
+    ...HELLO,
+    ...(resume ? { resume: { workerId: resume.workerId, secret: resume.secret } } : {}),
+  });
+  if (reply.type !== 'welcome') throw new Error(`hello refused: ${reply.message}`);
+  return reply as Welcome;
+}
+
+/** Whether two weight vectors are equal bit for bit (-0 and NaN payloads included). */
+export function sameBits(a: Float32Array, b: Float32Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
   );
 }

@@ -1,23 +1,8 @@
 import { assignmentDatasetInfo, buildInitialModel, weightsHash } from '@vtrain/ml';
-import { AssignmentSchema, decodeSparseUpdate, parseMessage, type Welcome } from '@vtrain/protocol';
+import { AssignmentSchema, decodeSparseUpdate, parseMessage } from '@vtrain/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCoordinator } from './harness.js';
-import { HELLO, connectRawWorker, sparsePayload, type RawSocket } from './raw-worker.js';
-
-async function hello(socket: RawSocket, resume?: Welcome): Promise<Welcome> {
-  const reply = await socket.emitWithAck('hello', {
-    ...HELLO,
-    ...(resume ? { resume: { workerId: resume.workerId, secret: resume.secret } } : {}),
-  });
-  if (reply.type !== 'welcome') throw new Error(`hello refused: ${reply.message}`);
-  return reply as Welcome;
-}
-
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
-    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-  );
-}
+import { connectRawWorker, sparsePayload, welcomed, sameBits } from './raw-worker.js';
 
 /** Applies a sparse patch (new values) to a worker's copy. */
 function applyPatch(
@@ -64,7 +49,7 @@ describe('version 0 built by the worker', () => {
     const coordinatorV0 = run.engine.weights.slice(); // version 0: nothing applied yet
     let socket = await connectRawWorker(coordinator.url);
     try {
-      const welcome = await hello(socket);
+      const welcome = await welcomed(socket);
       // What the worker received, validated as a worker validates it.
       const assignment = parseMessage(AssignmentSchema, welcome.assignment, 'assignment');
       expect(assignment.initialWeights.seed).toBe(1234);
@@ -111,7 +96,7 @@ describe('version 0 built by the worker', () => {
       // A reconnect under the same identity is answered with a patch from the version it holds.
       socket.disconnect();
       socket = await connectRawWorker(coordinator.url);
-      const again = await hello(socket, welcome);
+      const again = await welcomed(socket, welcome);
       expect(again.workerId).toBe(welcome.workerId);
       expect(again.epoch).toBe(welcome.epoch);
       const resumed = await socket.emitWithAck('pull', {
