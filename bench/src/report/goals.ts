@@ -121,10 +121,12 @@ function workerGoal(r: Recorded<OverheadResult> | undefined): Goal {
   const goal = "Headless worker (Node, wasm) ≥ 85% of a bare tfjs loop's samples/s";
   const file = 'bench/results/overhead.json';
   if (!r) return unmeasured(goal, file);
+  // Per configuration: the demo run's local steps and one step per update differ most.
+  const demo = r.demo === undefined ? '' : `; demo run (${r.demo.label}): ${pct(r.demo.ratio, 0)}`;
   return {
     goal,
-    measured: pct(r.ratio, 0),
-    verdict: verdict(r.ratio >= 0.85),
+    measured: `async, one step per update: ${pct(r.ratio, 0)}${demo}`,
+    verdict: verdict(r.ratio >= 0.85 && (r.demo === undefined || r.demo.ratio >= 0.85)),
     source: source(file, r.provenance),
   };
 }
