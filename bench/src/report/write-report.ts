@@ -12,27 +12,18 @@ import { hybridVerdict, points, verdictSentence, type HybridVerdict } from './ve
 import type { IngestResult } from '../ingest/ingest-types.js';
 import type { OverheadResult } from '../overhead/overhead-types.js';
 import type { RealtimeResult } from '../realtime/realtime-types.js';
-import type { PeerResult } from '../peer/peer-types.js';
 import { peerSection } from './peer-section.js';
-import { goalsSection, type BrowserOverheadFile, type TopKFile } from './goals.js';
+import { goalsSection, type GoalInputs } from './goals.js';
 import { provenanceText, type Provenance, type Recorded } from '../provenance.js';
 
 /** Everything the report is made of; any missing part gets a "not run" note. */
-export interface ReportInputs {
+export interface ReportInputs extends GoalInputs {
   readonly suite: string;
   readonly command: string;
-  readonly schedules?: Recorded<ExperimentResult>;
   readonly conditions?: Recorded<ExperimentResult>;
-  readonly sparsification?: Recorded<ExperimentResult>;
   readonly scaling?: Recorded<ExperimentResult>;
   readonly compression?: Recorded<ExperimentResult>;
-  readonly ingest?: Recorded<IngestResult>;
-  readonly overhead?: Recorded<OverheadResult>;
   readonly realtime?: Recorded<RealtimeResult>;
-  readonly peer?: Recorded<PeerResult>;
-  /** The package benches' results, read for the goals table only. */
-  readonly topK?: Recorded<TopKFile>;
-  readonly browserOverhead?: Recorded<BrowserOverheadFile>;
 }
 
 /** A section's lines with "Measured at …" under its heading (a section not run has no result to date). */

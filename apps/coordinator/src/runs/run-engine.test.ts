@@ -31,6 +31,21 @@ function meta(workerId: string, seq: number, baseVersion: number): UpdateMeta {
   return { workerId, seq, baseVersion, computeMs: 10, samples: 32, trainLoss: 1, payloadBytes: 20 };
 }
 
+/** An asynchronous norm-filter run (factor 3) of 2 weights, workers "honest" and "hostile", after 4 honest updates of 0.1. */
+function normFilterAfterFourHonestUpdates(): RunEngine {
+  const engine = new RunEngine(
+    config({ kind: 'async' }, { aggregation: { rule: 'norm-filter', factor: 3 } }),
+    new Float32Array(2),
+    0,
+  );
+  engine.join('honest', 0);
+  engine.join('hostile', 0);
+  for (let seq = 0; seq < 4; seq++) {
+    engine.submit(meta('honest', seq, engine.version), sparse(2, { 0: 0.1 }), seq + 1);
+  }
+  return engine;
+}
+
 describe('RunEngine', () => {
   it('asynchronous: applies each update on arrival, w -= lr * u', () => {
     const engine = new RunEngine(config({ kind: 'async' }), new Float32Array([1, 1, 1, 1]), 0);
@@ -137,16 +152,7 @@ describe('RunEngine', () => {
     expect([...restored.weights]).toEqual([-1, 0]);
   });
   it('norm-filter, asynchronous: ranks each lone update against a window of recent norms', () => {
-    const engine = new RunEngine(
-      config({ kind: 'async' }, { aggregation: { rule: 'norm-filter', factor: 3 } }),
-      new Float32Array(2),
-      0,
-    );
-    engine.join('honest', 0);
-    engine.join('hostile', 0);
-    for (let seq = 0; seq < 4; seq++) {
-      engine.submit(meta('honest', seq, engine.version), sparse(2, { 0: 0.1 }), seq + 1);
-    }
+    const engine = normFilterAfterFourHonestUpdates();
     const before = [...engine.weights];
     // Sign-flipped and scaled by 100: alone in its batch, but 100x the window's median.
     const attack = engine.submit(meta('hostile', 0, engine.version), sparse(2, { 0: -10 }), 9);
@@ -356,16 +362,7 @@ describe('RunEngine, safe by default', () => {
   });
 
   it('norm-filter: dropped updates stay out of the window, so a long attack never gets in', () => {
-    const engine = new RunEngine(
-      config({ kind: 'async' }, { aggregation: { rule: 'norm-filter', factor: 3 } }),
-      new Float32Array(2),
-      0,
-    );
-    engine.join('honest', 0);
-    engine.join('hostile', 0);
-    for (let seq = 0; seq < 4; seq++) {
-      engine.submit(meta('honest', seq, engine.version), sparse(2, { 0: 0.1 }), seq + 1);
-    }
+    const engine = normFilterAfterFourHonestUpdates();
     const before = [...engine.weights];
     // With dropped norms in the window, the median reached 10 after 17 attacks and the rest got in.
     for (let seq = 0; seq < 40; seq++) {

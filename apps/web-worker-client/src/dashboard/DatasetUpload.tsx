@@ -2,6 +2,7 @@ import type { DatasetDescription } from '@vtrain/protocol';
 import { useCallback, useEffect, useState } from 'react';
 import { deleteDataset, listDatasets, uploadDataset } from '../shared/api.js';
 import { describeError, isUnauthorized } from './errors.js';
+import { formatBytes } from './format.js';
 
 export interface DatasetUploadProps {
   readonly token: string;
@@ -20,10 +21,6 @@ type UploadState =
 export function describeDataset(dataset: DatasetDescription): string {
   const test = dataset.testSet === 'file' ? 'test' : 'held out';
   return `${dataset.examples.toLocaleString('en-US')} train / ${dataset.testExamples.toLocaleString('en-US')} ${test}, [${dataset.inputShape.join(', ')}] ${dataset.inputDtype}, ${dataset.classes} classes`;
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(bytes < 1e6 ? 2 : 1)} MB`;
 }
 
 /**
@@ -125,7 +122,7 @@ export function DatasetUpload({ token, onUnauthorized, onUploaded }: DatasetUplo
       </div>
       {state.kind === 'uploading' ? (
         <p className="muted" data-testid="dataset-status">
-          Sending {state.fileName} ({megabytes(state.bytes)})...
+          Sending {state.fileName} ({formatBytes(state.bytes)})...
         </p>
       ) : state.kind === 'done' ? (
         <p data-testid="dataset-status">
@@ -163,7 +160,7 @@ export function DatasetUpload({ token, onUnauthorized, onUploaded }: DatasetUplo
                   <code title={`SHA-256 ${dataset.sha256}`}>{dataset.id}</code>
                 </td>
                 <td>{describeDataset(dataset)}</td>
-                <td>{megabytes(dataset.bytes)}</td>
+                <td>{formatBytes(dataset.bytes)}</td>
                 <td>
                   <button
                     type="button"

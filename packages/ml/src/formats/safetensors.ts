@@ -1,3 +1,4 @@
+import { CodedError } from '../coded-error.js';
 /**
  * The safetensors format (github.com/huggingface/safetensors, "Format"), for the dtypes
  * vtrain reads and writes (F32, U8, I32, I64):
@@ -80,18 +81,13 @@ export const SAFETENSORS_ERROR_CODES = {
 export type SafetensorsErrorCode = keyof typeof SAFETENSORS_ERROR_CODES;
 
 /** The typed error of {@link encodeSafetensors} and {@link parseSafetensors}. */
-export class SafetensorsError extends Error {
-  override readonly name = 'SafetensorsError';
-  /** Which check failed; stable, safe to switch on. */
-  readonly code: SafetensorsErrorCode;
-
+export class SafetensorsError extends CodedError<SafetensorsErrorCode> {
   /**
    * @param code - which check failed
    * @param detail - the tensor, key or value involved, appended to the code's standard reason
    */
   constructor(code: SafetensorsErrorCode, detail: string) {
-    super(`${code}: ${SAFETENSORS_ERROR_CODES[code]} (${detail})`);
-    this.code = code;
+    super(code, `${code}: ${SAFETENSORS_ERROR_CODES[code]} (${detail})`);
   }
 }
 
