@@ -307,7 +307,7 @@ export class TrainingEngine {
     const { indices, values } = patch;
     // validateSparseVector refused non-finite values, so nothing below can fail half-way.
     for (let j = 0; j < indices.length; j++) this.globalWeights[indices[j]] = values[j];
-    this.trainer.patchBase(indices, Float32Array.from(values));
+    this.trainer.patchBase(indices, this.globalWeights);
     this.currentVersion = toVersion;
   }
 

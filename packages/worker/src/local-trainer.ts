@@ -45,9 +45,9 @@ export interface LocalStepsReadback {
  * kept its optimizer (docs/algorithms.md#local-sgd-and-lupa).
  *
  * Weights from the coordinator reach the variables in place: {@link LocalTrainer.setBase}
- * uploads a dense vector once; {@link LocalTrainer.patchBase} uploads only the touched
- * coordinates and their new values, scattered into the existing weights on the backend
- * (`tensorScatterUpdate`, an assignment, so the result equals a full rebuild bit for bit).
+ * uploads a dense vector once; {@link LocalTrainer.patchBase} uploads again only the
+ * weight tensors a patch touches (an assignment, so the result equals a full rebuild bit
+ * for bit).
  *
  * Why on the backend: the JS path read the gradient back at every local step, ran the
  * optimizer on the flat vector in JS and wrote all P weights back to the model before
@@ -91,46 +91,38 @@ export class LocalTrainer {
    * one upload per weight tensor, shared by the base and the model's variable.
    */
   setBase(flat: Float32Array): void {
-    this.layout.forEach((slice, i) => {
-      // slice() copies: the cpu backend would otherwise keep the caller's array.
-      const value = tf.tensor(flat.slice(slice.offset, slice.offset + slice.size), [
-        ...slice.shape,
-      ]);
-      this.base[i].assign(value);
-      this.variables[i].assign(value);
-      value.dispose();
-    });
+    for (let i = 0; i < this.layout.length; i++) this.uploadBase(i, flat);
   }
 
   /**
-   * global[indices[j]] = values[j] on the backend, base and model alike: per weight
-   * tensor touched, one upload of its touched coordinates (local indices, int32) and new
-   * values, scattered into a copy of the tensor on the backend. Indices strictly
-   * increasing and in range, values finite: checked by the caller.
+   * The base and the model become `global` (length P, already patched by the caller)
+   * wherever `indices` (strictly increasing, in range) touch: each weight tensor with a
+   * touched coordinate is uploaded again from `global`, the others stay as they are.
+   *
+   * Why whole tensors and not a scatter of the touched coordinates: every backend's
+   * `tensorScatterUpdate` writes a new tensor of the full size anyway, WebGL's shader
+   * loops over all updates for every output element (O(size x count): 2.4 s per step on
+   * this machine's software GL), and WebGL and WebGPU compile a program per distinct
+   * update count. An upload of the tensor is one copy, the same on every backend.
    */
-  patchBase(indices: Uint32Array | readonly number[], values: Float32Array): void {
+  patchBase(indices: Uint32Array | readonly number[], global: Float32Array): void {
     let j = 0;
     this.layout.forEach((slice, i) => {
       const end = slice.offset + slice.size;
       const from = j;
       while (j < indices.length && indices[j] < end) j++;
-      const count = j - from;
-      if (count === 0) return;
-      const local = new Int32Array(count);
-      for (let n = 0; n < count; n++) local[n] = indices[from + n] - slice.offset;
-      const patched = tf.tidy(() => {
-        const flat = this.base[i].reshape([slice.size]);
-        const updated = tf.tensorScatterUpdate(
-          flat,
-          tf.tensor2d(local, [count, 1], 'int32'),
-          tf.tensor1d(values.slice(from, j), 'float32'),
-        );
-        return updated.reshape([...slice.shape]);
-      });
-      this.base[i].assign(patched);
-      this.variables[i].assign(patched);
-      patched.dispose();
+      if (j > from) this.uploadBase(i, global);
     });
+  }
+
+  /** Weight tensor `i` of the base and of the model becomes its slice of `flat`. */
+  private uploadBase(i: number, flat: Float32Array): void {
+    const slice = this.layout[i];
+    // slice() copies: the cpu backend would otherwise keep the caller's array.
+    const value = tf.tensor(flat.slice(slice.offset, slice.offset + slice.size), [...slice.shape]);
+    this.base[i].assign(value);
+    this.variables[i].assign(value);
+    value.dispose();
   }
 
   /**
