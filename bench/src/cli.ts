@@ -154,11 +154,11 @@ async function main(): Promise<void> {
     readJson<RealtimeResult>(path.join(resultsDir, 'realtime.json')),
     readJson<PeerResult>(path.join(resultsDir, 'peer.json')),
   ]);
-  const [topK, browserOverhead] = await Promise.all([
+  const browserResults = path.join(repoRoot, 'apps/web-worker-client/bench/results');
+  const [topK, browserOverhead, browserOverheadDemo] = await Promise.all([
     readJson<TopKFile>(path.join(repoRoot, 'packages/optimizer/bench/results/topk.json')),
-    readJson<BrowserOverheadFile>(
-      path.join(repoRoot, 'apps/web-worker-client/bench/results/engine-overhead.json'),
-    ),
+    readJson<BrowserOverheadFile>(path.join(browserResults, 'engine-overhead.json')),
+    readJson<BrowserOverheadFile>(path.join(browserResults, 'engine-overhead-local-steps.json')),
   ]);
   const conditions =
     spreadDelay && crowded
@@ -179,6 +179,7 @@ async function main(): Promise<void> {
       ...(peer ? { peer } : {}),
       ...(topK ? { topK } : {}),
       ...(browserOverhead ? { browserOverhead } : {}),
+      ...(browserOverheadDemo ? { browserOverheadDemo } : {}),
     },
     { markdownFile, figureDir },
   );

@@ -2,12 +2,13 @@
  * Per-step time of the browser engine on each tfjs backend in Debian's
  * Chromium, and its overhead against a bare tfjs training loop on the same
  * backend, model and batch (samples/s ratio, both measured in the same page in
- * the same run). Then the contribute page's backend probe on the same model
+ * the same run, in ROUNDS engine blocks each between two bare blocks; the
+ * median of the rounds' ratios is the figure). Then the contribute page's backend probe on the same model
  * and batch size, and which backend it picks, and why. Writes
  * bench/results/engine-overhead.json.
  *
  *   pnpm --filter @vtrain/web-worker-client bench
- *   STEPS=20 BACKENDS=webgpu,webgl pnpm --filter @vtrain/web-worker-client bench
+ *   STEPS=20 ROUNDS=3 BACKENDS=webgpu,webgl pnpm --filter @vtrain/web-worker-client bench
  *
  * The demo run's worker side (local SGD, 50 Adam steps of batch 64 per update) instead
  * of one SGD step per update, written to bench/results/engine-overhead-local-steps.json:
@@ -32,6 +33,7 @@ const MODEL: Extract<ModelSpec, { kind: 'mlp' }> = { kind: 'mlp', hiddenUnits: [
 const BATCH_SIZE = 64;
 const STEPS = Number(process.env.STEPS ?? 30);
 const WARMUP = 3;
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const BACKENDS = (process.env.BACKENDS ?? 'webgpu,webgl,wasm,cpu').split(',');
 const LOCAL_STEPS = Number(process.env.LOCAL_STEPS ?? 1);
 const OPTIMIZER: BenchOptimizer =
@@ -51,9 +53,11 @@ try {
     const page = await browser.newPage();
     await page.goto(server.url);
     await page.waitForFunction(() => 'vtrainFixtures' in window);
-    process.stdout.write(`${backend}: ${WARMUP} warm-up + ${STEPS} timed steps of each loop...\n`);
+    process.stdout.write(
+      `${backend}: ${ROUNDS} rounds of ${STEPS} timed steps of each loop (${WARMUP} warm-up)...\n`,
+    );
     const result = await page.evaluate(
-      ([backend, model, batchSize, steps, warmup, localSteps, optimizer]) =>
+      ([backend, model, batchSize, steps, warmup, localSteps, optimizer, rounds]) =>
         (window as unknown as { vtrainFixtures: Fixtures }).vtrainFixtures.measureTrainingSpeed(
           backend,
           model,
@@ -62,8 +66,9 @@ try {
           warmup,
           localSteps,
           optimizer,
+          rounds,
         ),
-      [backend, MODEL, BATCH_SIZE, STEPS, WARMUP, LOCAL_STEPS, OPTIMIZER] as const,
+      [backend, MODEL, BATCH_SIZE, STEPS, WARMUP, LOCAL_STEPS, OPTIMIZER, ROUNDS] as const,
     );
     results.push(result);
     await page.close();
@@ -88,7 +93,7 @@ try {
 }
 
 console.log(
-  `\nMLP 784-128-10, batch ${BATCH_SIZE}, ${STEPS} timed steps, ${LOCAL_STEPS} local ${OPTIMIZER.kind} steps per engine update, Chromium ${browser.version()}, medians per step`,
+  `\nMLP 784-128-10, batch ${BATCH_SIZE}, ${ROUNDS} rounds of ${STEPS} timed steps, ${LOCAL_STEPS} local ${OPTIMIZER.kind} steps per engine update, Chromium ${browser.version()}, medians per step`,
 );
 console.table(
   results.map((r) => ({
@@ -97,7 +102,8 @@ console.table(
     'engine ms/step': r.engineMsPerStep.toFixed(1),
     'bare samples/s (before/after)': `${r.bareSamplesPerSecond.toFixed(0)} (${r.bareBeforeSamplesPerSecond.toFixed(0)}/${r.bareAfterSamplesPerSecond.toFixed(0)})`,
     'engine samples/s': r.engineSamplesPerSecond.toFixed(0),
-    'engine / bare': (r.engineSamplesPerSecond / r.bareSamplesPerSecond).toFixed(3),
+    'engine / bare, median of rounds': r.ratio.toFixed(3),
+    rounds: r.roundRatios.map((x) => x.toFixed(2)).join(' '),
     'tensors before/after': `${r.tensorsBefore}/${r.tensorsAfterBare}/${r.tensorsAfterEngine}`,
   })),
 );
@@ -128,8 +134,10 @@ const json = JSON.stringify({
   localSteps: LOCAL_STEPS,
   optimizer: OPTIMIZER,
   steps: STEPS,
+  rounds: ROUNDS,
   warmup: WARMUP,
   chromium: browser.version(),
+  date: new Date().toISOString(),
   results,
   probe: probes[0],
 });

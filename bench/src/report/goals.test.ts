@@ -55,4 +55,39 @@ describe('goals at a glance', () => {
     expect(row(lines, 'Headless worker')).toContain('not measured');
     expect(row(lines, 'Demo run')).toContain('not measured');
   });
+
+  it('judges the browser engine per configuration, from the median of rounds where recorded', () => {
+    const file = (ratio: number | undefined, date?: string) => ({
+      chromium: '156',
+      ...(date === undefined ? {} : { date }),
+      results: [
+        // engine / bare of the totals is 0.5: the recorded median of rounds wins.
+        {
+          backend: 'wasm',
+          bareSamplesPerSecond: 2000,
+          engineSamplesPerSecond: 1000,
+          ...(ratio === undefined ? {} : { ratio }),
+        },
+      ],
+    });
+    const both = row(
+      goalsSection({
+        browserOverhead: file(0.9),
+        browserOverheadDemo: file(0.95, '2026-12-03T17:00:00Z'),
+      }),
+      'Browser training engine',
+    );
+    expect(both).toContain(
+      'one step per update: wasm 90%; demo run (50 local Adam steps): wasm 95%',
+    );
+    expect(both).toContain('**met**');
+    expect(both).toContain('dated 2026-12-03T17:00:00Z');
+    // An older file without rounds: the totals' ratio, and one configuration short of 85% fails the goal.
+    const old = row(
+      goalsSection({ browserOverhead: file(undefined), browserOverheadDemo: file(0.95) }),
+      'Browser training engine',
+    );
+    expect(old).toContain('wasm 50%');
+    expect(old).toContain('| not met |');
+  });
 });

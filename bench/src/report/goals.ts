@@ -18,13 +18,21 @@ export interface TopKFile {
   }[];
 }
 
-/** `apps/web-worker-client/bench/results/engine-overhead.json`, the parts the goals table reads. */
+/**
+ * `apps/web-worker-client/bench/results/engine-overhead.json` (one step per
+ * update) or `engine-overhead-local-steps.json` (the demo run's local steps),
+ * the parts the goals table reads.
+ */
 export interface BrowserOverheadFile {
   readonly chromium: string;
+  /** When it was measured (files older than this field have none). */
+  readonly date?: string;
   readonly results: readonly {
     readonly backend: string;
     readonly bareSamplesPerSecond: number;
     readonly engineSamplesPerSecond: number;
+    /** Median over rounds of engine / bare (files older than this field have one round and none). */
+    readonly ratio?: number;
   }[];
 }
 
@@ -37,6 +45,7 @@ export interface GoalInputs {
   readonly peer?: Recorded<PeerResult>;
   readonly topK?: Recorded<TopKFile>;
   readonly browserOverhead?: Recorded<BrowserOverheadFile>;
+  readonly browserOverheadDemo?: Recorded<BrowserOverheadFile>;
 }
 
 type Verdict = 'met' | 'not met';
@@ -131,19 +140,41 @@ function workerGoal(r: Recorded<OverheadResult> | undefined): Goal {
   };
 }
 
-function browserGoal(r: Recorded<BrowserOverheadFile> | undefined): Goal {
-  const goal = 'Browser training engine ≥ 85% of a bare tfjs loop, every backend (Chromium)';
-  const file = 'apps/web-worker-client/bench/results/engine-overhead.json';
-  if (!r || r.results.length === 0) return unmeasured(goal, file);
-  const ratios = r.results.map((x) => ({
+const BROWSER_FILES = {
+  oneStep: 'apps/web-worker-client/bench/results/engine-overhead.json',
+  demo: 'apps/web-worker-client/bench/results/engine-overhead-local-steps.json',
+} as const;
+
+function browserRatios(r: BrowserOverheadFile): { backend: string; ratio: number }[] {
+  return r.results.map((x) => ({
     backend: x.backend,
-    ratio: x.engineSamplesPerSecond / x.bareSamplesPerSecond,
+    ratio: x.ratio ?? x.engineSamplesPerSecond / x.bareSamplesPerSecond,
   }));
+}
+
+function browserGoal(
+  oneStep: Recorded<BrowserOverheadFile> | undefined,
+  demo: Recorded<BrowserOverheadFile> | undefined,
+): Goal {
+  const goal = 'Browser training engine ≥ 85% of a bare tfjs loop, every backend (Chromium)';
+  const measured = [oneStep, demo].filter((r) => r !== undefined && r.results.length > 0);
+  if (measured.length === 0) return unmeasured(goal, BROWSER_FILES.oneStep);
+  // Like the headless worker's goal: per configuration, and met only if every row is.
+  const parts = [
+    { label: 'one step per update', r: oneStep, file: BROWSER_FILES.oneStep },
+    { label: 'demo run (50 local Adam steps)', r: demo, file: BROWSER_FILES.demo },
+  ].flatMap(({ label, r, file }) =>
+    r === undefined || r.results.length === 0 ? [] : [{ label, file, r, ratios: browserRatios(r) }],
+  );
   return {
     goal,
-    measured: ratios.map((x) => `${x.backend} ${pct(x.ratio, 0)}`).join(', '),
-    verdict: verdict(ratios.every((x) => x.ratio >= 0.85)),
-    source: source(file, r.provenance),
+    measured: parts
+      .map(
+        (p) => `${p.label}: ${p.ratios.map((x) => `${x.backend} ${pct(x.ratio, 0)}`).join(', ')}`,
+      )
+      .join('; '),
+    verdict: verdict(parts.every((p) => p.ratios.every((x) => x.ratio >= 0.85))),
+    source: parts.map((p) => source(p.file, p.r.provenance, p.r.date)).join('; '),
   };
 }
 
@@ -195,7 +226,7 @@ export function goalsSection(inputs: GoalInputs): string[] {
     ...peerGoals(inputs.peer),
     ingestGoal(inputs.ingest),
     workerGoal(inputs.overhead),
-    browserGoal(inputs.browserOverhead),
+    browserGoal(inputs.browserOverhead, inputs.browserOverheadDemo),
     topKGoal(inputs.topK),
   ];
   return [
