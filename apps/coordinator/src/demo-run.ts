@@ -4,23 +4,14 @@ const FASTEST = findRunPreset('fastest');
 if (FASTEST === undefined) throw new Error('the protocol has no `fastest` preset');
 
 /**
- * The run created on first start: the protocol's `fastest` preset, named.
- * MNIST cut into two IID shards (each of two workers trains on 30,000
- * examples; a third worker shares shard 0), the 784-128-10 MLP, and local SGD
- * in rounds: each worker takes 50 Adam steps (batch 64, rate 5e-3) from the
- * round's model, sends the change of its weights as 3% top-k with error
- * feedback in f16, and the coordinator applies the mean of the round's
- * changes with server SGD at rate 2 (with two workers, their sum) and sends
- * each worker the round's change exactly. The full test set is evaluated
- * after every round.
+ * The run created on first start: the protocol's `fastest` preset, named
+ * (its TSDoc in `packages/protocol/src/presets.ts` gives the recipe and how it
+ * was chosen). MNIST cut into two IID shards (each of two workers trains on
+ * 30,000 examples; a third worker shares shard 0), the 784-128-10 MLP, and
+ * local SGD in rounds of 50 Adam steps with 1% f16 top-k updates.
  *
  * Built from the preset, not copied, so the demo run and the dashboard's
- * `fastest` recipe cannot drift apart. Chosen by measurement with
- * `pnpm --filter @vtrain/bench bench:peer` and its `explore.js`
- * (docs/benchmarks.md, "Against DISCO"): with two headless workers it reached
- * 95.6% in 8 rounds, against the earlier hybrid default (SGD 0.1, batch 32,
- * 1% top-k every step, 16 shards) that stayed below 94% after 150 s and sent
- * 30 MB over socket.io.
+ * `fastest` recipe cannot drift apart.
  *
  * Safety is left at the defaults (docs/algorithms.md#guarded-mean-the-default): the guarded
  * mean holds every update to the run's accepted ones (its two workers' first updates, about a

@@ -48,7 +48,7 @@ describe('RUN_PRESETS', () => {
     expect(fastest.training.workerOptimizer).toMatchObject({ kind: 'adam', learningRate: 0.005 });
     expect(fastest.training.serverOptimizer).toEqual({ kind: 'sgd', learningRate: 2 });
     expect(fastest.compression).toEqual({
-      density: 0.03,
+      density: 0.01,
       errorFeedback: true,
       valueFormat: 'f16',
       downstreamDensity: 0.1,

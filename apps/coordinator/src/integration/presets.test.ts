@@ -93,7 +93,7 @@ describe('run presets over HTTP', () => {
     expect(config.training.workerOptimizer).toMatchObject({ kind: 'adam', learningRate: 0.005 });
     expect(config.training.serverOptimizer).toEqual({ kind: 'sgd', learningRate: 2 });
     expect(config.compression).toEqual({
-      density: 0.03,
+      density: 0.01,
       errorFeedback: true,
       valueFormat: 'f16',
       downstreamDensity: 0.1,
@@ -148,7 +148,7 @@ describe('DEMO_RUN', () => {
         serverOptimizer: { kind: 'sgd', learningRate: 2 },
       },
       compression: {
-        density: 0.03,
+        density: 0.01,
         errorFeedback: true,
         valueFormat: 'f16',
         downstreamDensity: 0.1,

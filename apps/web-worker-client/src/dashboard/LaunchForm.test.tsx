@@ -91,7 +91,7 @@ describe('LaunchForm', () => {
       model: { kind: 'mlp', hiddenUnits: [128] },
       training: { batchSize: 64, workerOptimizer: { kind: 'adam', learningRate: 0.005 } },
       compression: {
-        density: 0.03,
+        density: 0.01,
         errorFeedback: true,
         valueFormat: 'f16',
         downstreamDensity: 0.1,
