@@ -192,6 +192,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     limits: { ...DEFAULT_WORKER_LIMITS, ...options.workerLimits },
     // A new history starts with every process: versions of the last one mean other weights.
     epoch: randomBytes(8).toString('hex'),
+    log,
   });
   const dashboards = attachDashboardNamespace(io, manager, token, tokenThrottle);
   notices.listener = {

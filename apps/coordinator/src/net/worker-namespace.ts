@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   CodecError,
   HelloSchema,
@@ -99,6 +100,8 @@ export interface WorkerNamespaceOptions {
   /** This process's restart epoch, stamped on the welcome and every weights message. */
   readonly epoch: string;
   readonly now?: () => number;
+  /** Where a handler's unexpected failure is written (its text never goes to the worker). */
+  readonly log: (message: string) => void;
 }
 
 function errorReply(
@@ -107,6 +110,19 @@ function errorReply(
   issues?: ErrorReply['issues'],
 ): ErrorReply {
   return { type: 'error', code, message, ...(issues ? { issues } : {}) };
+}
+
+/**
+ * The answer to a failure no handler expected, as the HTTP API answers one: the error's
+ * own text (paths, internal state) goes to the operator's log under a reference, and
+ * the anonymous peer gets only the reference.
+ */
+function internalError(event: string, error: unknown, log: (message: string) => void): ErrorReply {
+  const ref = randomBytes(6).toString('hex');
+  log(
+    `internal error ${ref} on worker ${event}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
+  return errorReply('internal', `internal error (reference ${ref} in the coordinator log)`);
 }
 
 function reject(seq: number | undefined, reason: RejectReason, message: string): UpdateReject {
@@ -223,7 +239,7 @@ export function attachWorkerNamespace(
           try {
             handler(message, reply);
           } catch (error) {
-            reply(errorReply('internal', error instanceof Error ? error.message : String(error)));
+            reply(internalError(event, error, options.log));
           }
         }) as never,
       );
@@ -374,7 +390,7 @@ export function attachWorkerNamespace(
             }
             decide(run, workerId, update, sparse, ack);
           } catch (error) {
-            ack(errorReply('internal', error instanceof Error ? error.message : String(error)));
+            ack(internalError('update', error, options.log));
           }
         });
         return;
