@@ -1,4 +1,3 @@
-import { getFloat16 } from '@petamoriken/float16';
 import { CodecError } from './codec-error.js';
 
 /**
@@ -62,14 +61,6 @@ export class ByteReader {
     this.require(4, what);
     const value = this.view.getFloat32(this.offset, true);
     this.offset += 4;
-    return value;
-  }
-
-  /** Reads a little-endian IEEE 754 binary16, widened to a number (exact). */
-  f16(what: string): number {
-    this.require(2, what);
-    const value = getFloat16(this.view, this.offset, true);
-    this.offset += 2;
     return value;
   }
 

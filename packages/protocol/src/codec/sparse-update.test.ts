@@ -1,4 +1,4 @@
-import { f16round } from '@petamoriken/float16';
+import { f16round, getFloat16 } from '@petamoriken/float16';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CodecError } from './codec-error.js';
@@ -378,6 +378,37 @@ describe('decodeSparseUpdate rejects hostile bytes', () => {
       const bytes = payload({ length: 300, count: 1 }, [7, ...pattern]);
       expect(codeOf(() => decodeSparseUpdate(bytes, limits))).toBe('non-finite');
     }
+  });
+
+  it('decodes every finite f16 bit pattern as IEEE binary16 says, and refuses the others', () => {
+    const P = 65536;
+    const reference = new DataView(new ArrayBuffer(2));
+    const finite: number[] = [];
+    for (let bits = 0; bits < 65536; bits++) {
+      reference.setUint16(0, bits, true);
+      if (Number.isFinite(getFloat16(reference, 0, true))) finite.push(bits);
+      else {
+        const bytes = payload({ format: 1, length: 300, count: 1 }, [7, bits & 0xff, bits >> 8]);
+        expect(codeOf(() => decodeSparseUpdate(bytes, limits))).toBe('non-finite');
+      }
+    }
+    expect(finite.length).toBe(65536 - 2 * 1024); // exponent 31: infinities and NaNs
+    // One payload with every finite pattern as a value, at indices 0, 1, 2, ...
+    const header = SPARSE_UPDATE_HEADER_BYTES;
+    const bytes = new Uint8Array(header + finite.length * 3);
+    const view = new DataView(bytes.buffer);
+    bytes.set([0x53, 1, 1]);
+    view.setUint32(3, P, true);
+    view.setUint32(7, finite.length, true);
+    bytes.fill(1, header + 1, header + finite.length); // gaps of 1 after index 0
+    finite.forEach((bits, i) => {
+      view.setUint16(header + finite.length + 2 * i, bits, true);
+    });
+    const decoded = decodeSparseUpdate(bytes, { maxLength: P, maxCount: P });
+    finite.forEach((bits, i) => {
+      reference.setUint16(0, bits, true);
+      expect(Object.is(decoded.values[i], getFloat16(reference, 0, true))).toBe(true);
+    });
   });
 
   it('non-finite: f16 NaN, +Inf, -Inf', () => {
