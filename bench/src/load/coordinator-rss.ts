@@ -73,3 +73,25 @@ export async function listeningPid(url: string): Promise<number | undefined> {
   }
   return undefined;
 }
+
+/** Clock ticks per second of `/proc/PID/stat` times (`getconf CLK_TCK`; 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU seconds process `pid` has used so far, user and system, its threads
+ * included (`/proc/PID/stat` utime + stime); undefined when unreadable.
+ */
+export async function cpuSeconds(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state ppid ...": comm may hold spaces, so count fields after its ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const user = Number(fields[11]);
+    const system = Number(fields[12]);
+    return Number.isFinite(user) && Number.isFinite(system)
+      ? (user + system) / CLOCK_TICKS
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

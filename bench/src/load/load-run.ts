@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Health, RunSummary } from '@vtrain/protocol';
-import { listeningPid, residentBytes } from './coordinator-rss.js';
+import { cpuSeconds, listeningPid, residentBytes } from './coordinator-rss.js';
 import type { LoadOptions } from './load-args.js';
 import {
   addCounts,
@@ -71,16 +71,24 @@ export interface LoadResult {
     readonly rssPeakBytes: number;
     /** (rssJoined - rssIdle) / joined: what holding one more volunteer costs. */
     readonly rssPerVolunteerBytes: number;
+    /** CPU seconds the coordinator used in the window (all its threads), per second of window: cores busy. */
+    readonly cpuCores: number | null;
+    /** Its CPU ms in the window per applied update. */
+    readonly cpuMsPerApplied: number | null;
   } | null;
+  /** CPU the load processes used in the window, per second of window (cores busy). */
+  readonly generatorCpuCores: number;
   readonly notes: string;
 }
 
-/** How long volunteers may take to join: a second per 20, at least a minute. */
+/** How long volunteers may take to join: 0.3 s each, at least a minute (a loaded coordinator admits slowly). */
 function joinTimeoutMs(clients: number): number {
-  return Math.max(60_000, (clients / 20) * 1000);
+  return Math.max(60_000, clients * 300);
 }
 
 const PROGRESS_EVERY_MS = 5000;
+/** An overloaded coordinator may not answer HTTP at all: the tool does not wait on it forever. */
+const HTTP_TIMEOUT_MS = 10_000;
 
 interface Child {
   readonly process: ChildProcess;
@@ -88,6 +96,7 @@ interface Child {
   settled: number;
   refused: Record<string, number>;
   done: boolean;
+  cpuMs: number;
   exited: Promise<void>;
 }
 
@@ -106,7 +115,9 @@ export async function runLoad(
   signal?: AbortSignal,
 ): Promise<LoadResult> {
   const { url, clients, processes, periodMs } = options;
-  const health = await fetch(new URL('/api/health', url)).then(
+  const health = await fetch(new URL('/api/health', url), {
+    signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+  }).then(
     async (response) => (await response.json()) as Health,
     (error: unknown) => {
       throw new Error(
@@ -142,6 +153,7 @@ export async function runLoad(
       child.joined = message.joined;
       child.settled = message.settled;
       child.refused = { ...message.refused };
+      child.cpuMs = message.cpuMs;
       run ??= message.run;
       if (measuring) {
         addDelta(window, message.delta);
@@ -149,7 +161,7 @@ export async function runLoad(
       }
     });
   }
-  const sum = (key: 'joined' | 'settled'): number =>
+  const sum = (key: 'joined' | 'settled' | 'cpuMs'): number =>
     children.reduce((total, child) => total + child[key], 0);
   const refused = (): Record<string, number> => {
     const all: Record<string, number> = {};
@@ -198,6 +210,8 @@ export async function runLoad(
     let rssPeak = rssJoined ?? 0;
 
     // Measure.
+    const cpuAtStart = pid === undefined ? undefined : await cpuSeconds(pid);
+    const generatorCpuAtStart = sum('cpuMs');
     measuring = true;
     broadcast(children, { type: 'measure' });
     const started = performance.now();
@@ -219,10 +233,17 @@ export async function runLoad(
       }
     }
     const seconds = (performance.now() - started) / 1000;
+    const cpuAtEnd = pid === undefined ? undefined : await cpuSeconds(pid);
+    const coordinatorCpu =
+      cpuAtStart === undefined || cpuAtEnd === undefined ? undefined : cpuAtEnd - cpuAtStart;
+    // The children's last report is at most a second old: close enough for a share of cores.
+    const generatorCpuCores = (sum('cpuMs') - generatorCpuAtStart) / 1000 / seconds;
     const summary =
       run === undefined
         ? undefined
-        : await fetch(new URL(`/api/runs/${run.runId}`, url))
+        : await fetch(new URL(`/api/runs/${run.runId}`, url), {
+            signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+          })
             .then((response) =>
               response.ok ? (response.json() as Promise<RunSummary>) : undefined,
             )
@@ -278,7 +299,13 @@ export async function runLoad(
               rssJoinedBytes: rssJoined,
               rssPeakBytes: rssPeak,
               rssPerVolunteerBytes: joined === 0 ? 0 : (rssJoined - rssIdle) / joined,
+              cpuCores: coordinatorCpu === undefined ? null : coordinatorCpu / seconds,
+              cpuMsPerApplied:
+                coordinatorCpu === undefined || applied === 0
+                  ? null
+                  : (coordinatorCpu * 1000) / applied,
             },
+      generatorCpuCores,
       notes:
         'Simulated volunteers (bench/src/load): real socket.io connections speaking the worker protocol, no tfjs; each sends a prepared sparse update at the run\'s density (its own coordinates), one in flight. After an applied ack the next is due one jittered period (0.5-1.5 x period) after the previous was sent (a worker computes ahead while an update travels); after a buffered ack (then the round\'s version notice and a pull) or a rejection, one jittered period after the pull. "applied" counts updates in the model: applied acks, plus buffered acks whose round closed (version notice); appliedShare leaves out the updates still undecided when the window ended. Latency: update sent to its ack or reject. RSS from /proc/PID/status of the coordinator process; the load generator runs on the same machine.',
     };
@@ -307,6 +334,7 @@ function spawnChildren(url: string, clients: number, processes: number, periodMs
       settled: 0,
       refused: {},
       done: false,
+      cpuMs: 0,
       exited: new Promise<void>((resolve) => {
         child.once('exit', () => {
           resolve();
@@ -394,6 +422,7 @@ export function summaryLines(result: LoadResult): string[] {
     `applied: ${result.appliedPerSecond.toFixed(1)} updates/s (${(100 * result.appliedShare).toFixed(1)}% of the ${result.offered - result.pendingAtEnd} offered updates decided in the window; ${result.appliedAtOnce} at once, ${result.appliedAfterBarrier} after their round closed, ${result.bufferedUnconfirmed} buffered without a notice, ${result.pendingAtEnd} undecided at the end)`,
     `rejected: ${Object.keys(result.rejected).length === 0 ? 'none' : formatCounts(result.rejected)}${Object.keys(result.errors).length === 0 ? '' : `; errors: ${formatCounts(result.errors)}`}`,
     `ack latency: ${latency === null ? 'no answers' : `p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, max ${latency.max.toFixed(0)} ms (${latency.answers} answers)`}`,
-    `coordinator RSS: ${rss === null ? 'not measured (give --pid)' : `${mb(rss.rssIdleBytes)} idle, ${mb(rss.rssJoinedBytes)} with the volunteers joined, ${mb(rss.rssPeakBytes)} peak; ${(rss.rssPerVolunteerBytes / 1024).toFixed(0)} KiB per volunteer`}`,
+    `coordinator RSS: ${rss === null ? 'not measured (give --pid)' : `${mb(rss.rssIdleBytes)} idle, ${mb(rss.rssJoinedBytes)} with the volunteers joined, ${mb(rss.rssPeakBytes)} peak; ${(rss.rssPerVolunteerBytes / 1024).toFixed(0)} KiB per volunteer; CPU ${rss.cpuCores === null ? '?' : rss.cpuCores.toFixed(2)} cores, ${rss.cpuMsPerApplied === null ? '?' : rss.cpuMsPerApplied.toFixed(2)} ms per applied update`}`,
+    `load generator CPU: ${result.generatorCpuCores.toFixed(2)} cores`,
   ];
 }

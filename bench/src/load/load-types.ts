@@ -29,6 +29,8 @@ export type ChildMessage =
       /** Volunteers whose join is settled (joined or refused). */
       readonly settled: number;
       readonly delta: LoadDelta;
+      /** CPU ms this process used so far (user and system). */
+      readonly cpuMs: number;
       /** The run the volunteers were assigned, once one was. */
       readonly run?: AssignedRun;
     }

@@ -43,6 +43,10 @@ function report(): void {
     settled: tally.settled,
     refused: { ...tally.refused },
     delta,
+    cpuMs: (() => {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1000;
+    })(),
     ...(tally.run === undefined ? {} : { run: tally.run }),
   });
 }

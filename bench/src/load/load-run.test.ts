@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEMO_RUN } from '@vtrain/coordinator/demo-run';
+import { TestCoordinator } from '@vtrain/coordinator/harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Provenance } from '../provenance.js';
+import type { LoadResult } from './load-run.js';
+
+const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
+
+/** Runs `pnpm load`'s CLI from source; resolves with its exit code and output. */
+function runCli(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => {
+      resolve({ code, output });
+    });
+  });
+}
+
+describe('pnpm load against a real coordinator', () => {
+  let coordinator: TestCoordinator;
+  let dir: string;
+
+  // Each case starts the CLI from source (tsx), seconds on a busy machine.
+  beforeAll(async () => {
+    coordinator = await TestCoordinator.start();
+    // The run `pnpm start` creates: local SGD, so updates are buffered until their round closes.
+    await coordinator.createRun(DEMO_RUN);
+    dir = await mkdtemp(path.join(tmpdir(), 'vtrain-load-'));
+  }, 60_000);
+
+  afterAll(async () => {
+    await coordinator.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('joins its volunteers, gets updates applied and writes the result with provenance', async () => {
+    const out = path.join(dir, 'load-4.json');
+    const { code, output } = await runCli([
+      '--url',
+      coordinator.url,
+      '--clients',
+      '4',
+      '--processes',
+      '2',
+      '--period',
+      '300',
+      '--seconds',
+      '4',
+      '--out',
+      out,
+    ]);
+    expect(code, output).toBe(0);
+    expect(output).toContain('[load] joined 4 of 4');
+    const result = JSON.parse(await readFile(out, 'utf8')) as LoadResult & {
+      provenance: Provenance;
+    };
+    expect(result).toMatchObject({
+      url: coordinator.url,
+      clients: 4,
+      processes: 2,
+      periodMs: 300,
+      interrupted: false,
+      joined: 4,
+      refused: {},
+      run: {
+        runName: DEMO_RUN.name,
+        schedule: 'local-sgd',
+        density: 0.03,
+        valueFormat: 'f16',
+      },
+    });
+    expect(result.applied).toBeGreaterThan(0);
+    expect(result.applied).toBe(result.appliedAtOnce + result.appliedAfterBarrier);
+    expect(result.offered).toBeGreaterThanOrEqual(result.applied);
+    expect(result.ackLatencyMs?.answers).toBeGreaterThan(0);
+    // The coordinator runs in this test's process: the tool found it by its listening port.
+    expect(result.coordinator?.pid).toBe(process.pid);
+    expect(result.coordinator?.rssPeakBytes).toBeGreaterThan(0);
+    expect(typeof result.provenance.commit).toBe('string');
+    expect(Date.parse(result.provenance.date)).not.toBeNaN();
+  }, 180_000);
+
+  it('stops with a clear message when no coordinator answers', async () => {
+    const { code, output } = await runCli(['--url', 'http://127.0.0.1:9', '--clients', '1']);
+    expect(code).toBe(1);
+    expect(output).toContain('no coordinator answers at http://127.0.0.1:9');
+  }, 60_000);
+
+  it('prints the usage for a bad flag and exits 2', async () => {
+    const { code, output } = await runCli(['--url', coordinator.url, '--clients', 'lots']);
+    expect(code).toBe(2);
+    expect(output).toContain('--clients must be a whole number');
+    expect(output).toContain('Usage: pnpm load');
+  }, 60_000);
+});
