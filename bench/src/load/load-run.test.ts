@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, killHard, spawnCoordinator } from '@vtrain/coordinator/coordinator-process';
 import { DEMO_RUN } from '@vtrain/coordinator/demo-run';
 import { TestCoordinator } from '@vtrain/coordinator/harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,4 +103,51 @@ describe('pnpm load against a real coordinator', () => {
     expect(output).toContain('--clients must be a whole number');
     expect(output).toContain('Usage: pnpm load');
   }, 60_000);
+});
+
+describe('pnpm load against the admission limits', () => {
+  it('reports the volunteers the limit per address refused and how to raise it', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'vtrain-load-limits-'));
+    const port = await freePort();
+    const token = 'load-limits-test-token';
+    // The coordinator process reads its limits from the environment it inherits.
+    process.env.WORKER_CONNECTIONS_PER_ADDRESS = '2';
+    const child = await spawnCoordinator({ port, dataDir, token }).finally(() => {
+      delete process.env.WORKER_CONNECTIONS_PER_ADDRESS;
+    });
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      const created = await fetch(`${url}/api/runs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(DEMO_RUN),
+      });
+      expect(created.status).toBe(201);
+      const out = path.join(dataDir, 'load-3.json');
+      const { code, output } = await runCli([
+        '--url',
+        url,
+        '--clients',
+        '3',
+        '--period',
+        '300',
+        '--seconds',
+        '2',
+        '--out',
+        out,
+      ]);
+      expect(code, output).toBe(0);
+      expect(output).toContain('WORKER_CONNECTIONS_PER_ADDRESS=3');
+      const result = JSON.parse(await readFile(out, 'utf8')) as LoadResult;
+      expect(result.joined).toBe(2);
+      expect(Object.keys(result.refused)).toEqual([
+        expect.stringMatching(/^rate-limited: 2 worker connections from this address/),
+      ]);
+      // The coordinator is another process here, found by its port.
+      expect(result.coordinator?.pid).toBe(child.pid);
+    } finally {
+      await killHard(child);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
