@@ -47,8 +47,11 @@ async function main(): Promise<number> {
     log('interrupted: no result file written');
     return 130;
   }
+  // pnpm runs the script in bench/; a relative --out means the directory `pnpm load` was typed in.
   const out =
-    options.out ?? path.join(repoRoot, 'bench', 'results', `load-${options.clients}.json`);
+    options.out === undefined
+      ? path.join(repoRoot, 'bench', 'results', `load-${options.clients}.json`)
+      : path.resolve(process.env.INIT_CWD ?? process.cwd(), options.out);
   await writeResult(out, result);
   log(`wrote ${path.relative(process.cwd(), out)}`);
   return 0;

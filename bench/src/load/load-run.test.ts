@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, killHard, spawnCoordinator } from '@vtrain/coordinator/coordinator-process';
 import { DEMO_RUN } from '@vtrain/coordinator/demo-run';
-import { TestCoordinator } from '@vtrain/coordinator/harness';
+import { TestCoordinator, waitFor } from '@vtrain/coordinator/harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Provenance } from '../provenance.js';
 import type { LoadResult } from './load-run.js';
@@ -90,6 +90,45 @@ describe('pnpm load against a real coordinator', () => {
     expect(typeof result.provenance.commit).toBe('string');
     expect(Date.parse(result.provenance.date)).not.toBeNaN();
   }, 180_000);
+
+  it('stops cleanly on Ctrl-C: connections closed, what was measured printed, no file', async () => {
+    const out = path.join(dir, 'interrupted.json');
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        CLI,
+        '--url',
+        coordinator.url,
+        '--clients',
+        '2',
+        '--seconds',
+        '600',
+        '--out',
+        out,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('[load] joined 2 of 2')) resolve();
+      });
+    });
+    child.kill('SIGINT');
+    expect(await exited, output).toBe(130);
+    expect(output).toContain('interrupted: no result file written');
+    await expect(readFile(out)).rejects.toThrow(/ENOENT/);
+    // Every volunteer's connection is closed: the coordinator soon sees none left.
+    await waitFor('the volunteers to be gone', 30_000, async () => {
+      const runs = (await coordinator.api('/api/runs')).body as { activeWorkers: number }[];
+      return runs.every((run) => run.activeWorkers === 0) ? true : undefined;
+    });
+  }, 120_000);
 
   it('stops with a clear message when no coordinator answers', async () => {
     const { code, output } = await runCli(['--url', 'http://127.0.0.1:9', '--clients', '1']);

@@ -209,11 +209,11 @@ export async function runLoad(
     const rssJoined = pid === undefined ? undefined : await residentBytes(pid);
     let rssPeak = rssJoined ?? 0;
 
-    // Measure.
+    // Measure (not at all when Ctrl-C came while joining: there is no window then).
     const cpuAtStart = pid === undefined ? undefined : await cpuSeconds(pid);
     const generatorCpuAtStart = sum('cpuMs');
-    measuring = true;
-    broadcast(children, { type: 'measure' });
+    measuring = !interrupted();
+    if (measuring) broadcast(children, { type: 'measure' });
     const started = performance.now();
     const end = started + options.seconds * 1000;
     let joinedMin = joined;
@@ -232,12 +232,14 @@ export async function runLoad(
         nextProgress = now + PROGRESS_EVERY_MS;
       }
     }
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = measuring ? (performance.now() - started) / 1000 : 0;
+    // Figures per second of a window that never opened are 0, not a division by zero.
+    const perSecond = (n: number): number => (seconds === 0 ? 0 : n / seconds);
     const cpuAtEnd = pid === undefined ? undefined : await cpuSeconds(pid);
     const coordinatorCpu =
       cpuAtStart === undefined || cpuAtEnd === undefined ? undefined : cpuAtEnd - cpuAtStart;
     // The children's last report is at most a second old: close enough for a share of cores.
-    const generatorCpuCores = (sum('cpuMs') - generatorCpuAtStart) / 1000 / seconds;
+    const generatorCpuCores = perSecond((sum('cpuMs') - generatorCpuAtStart) / 1000);
     const summary =
       run === undefined
         ? undefined
@@ -268,9 +270,9 @@ export async function runLoad(
       activeWorkers: summary?.activeWorkers,
       nominalPerSecond: (clients * 1000) / periodMs,
       offered: window.offered,
-      offeredPerSecond: window.offered / seconds,
+      offeredPerSecond: perSecond(window.offered),
       applied,
-      appliedPerSecond: applied / seconds,
+      appliedPerSecond: perSecond(applied),
       appliedAtOnce: window.appliedAtOnce,
       appliedAfterBarrier: window.appliedAfterBarrier,
       bufferedUnconfirmed: window.bufferedUnconfirmed,
@@ -299,7 +301,8 @@ export async function runLoad(
               rssJoinedBytes: rssJoined,
               rssPeakBytes: rssPeak,
               rssPerVolunteerBytes: joined === 0 ? 0 : (rssJoined - rssIdle) / joined,
-              cpuCores: coordinatorCpu === undefined ? null : coordinatorCpu / seconds,
+              cpuCores:
+                coordinatorCpu === undefined || seconds === 0 ? null : coordinatorCpu / seconds,
               cpuMsPerApplied:
                 coordinatorCpu === undefined || applied === 0
                   ? null
