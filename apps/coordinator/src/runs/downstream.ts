@@ -100,14 +100,15 @@ const LAG_SAMPLES = 64;
  * 3%-dense updates under a 10% budget, exact every round). With B ≥ P every
  * chunk takes all of e: exact patches.
  *
- * A worker whose missed chunks exceed B gets B of them and is owed the rest
- * (sent first next time, after the chunks it missed since: oldest owed last);
- * its copy is x̂ except at the owed coordinates, which hold older x̂ values. A
+ * A worker whose missed chunks exceed B gets B of them (the oldest first) and
+ * is owed the rest, which fills the room its next replies leave after their
+ * own chunks; its copy is x̂ except at the owed coordinates, which hold older
+ * x̂ values. A
  * worker at version 0 whose chunks are beyond the history is owed every
  * coordinate ever broadcast. When what is owed would not be smaller than the
  * dense weights, or the version is unknown, the reply is the dense (exact)
- * weights x_D; such a copy is x̂ + e_D off the coordinates broadcast since
- * D, and never sent x̂'s (older) values there.
+ * weights x_d of the current version d; such a copy is x̂ + e_d off the
+ * coordinates broadcast since d, and is never sent x̂'s (older) values there.
  *
  * Distance: a worker following the broadcast holds x̂ exactly, so its
  * distance to the global model is ‖e‖. Each chunk removes at least about
@@ -115,7 +116,7 @@ const LAG_SAMPLES = 64;
  * width of a magnitude bucket), so with D the largest change of x between
  * two chunks ‖e‖ ≤ D q / (1 − q), q = √(1 − 0.9 c / P) (the usual
  * error-feedback geometric sum, 0.9 covering the bucket width). A worker
- * last given dense weights at D is within ‖e‖ + ‖e_D‖; one with owed
+ * last given dense weights at version d is within ‖e‖ + ‖e_d‖; one with owed
  * coordinates, within that plus the owed coordinates' lag.
  *
  * Confirmation: a worker's record moves only when it shows it received a
@@ -128,9 +129,10 @@ const LAG_SAMPLES = 64;
  * the error memory's magnitude structure (one stack of coordinates per
  * magnitude key, stale entries dropped lazily, rebuilt when they outnumber
  * the live ones) is touched only at the k changed and c sent coordinates,
- * and a reply gathers the live entries of the chunks after the worker's
- * version, about B; no per-worker copy of the model (memory per worker: its
- * owed list). A version that changed everything (momentum, Adam, a
+ * and a reply gathers the chunks after the worker's version (about B
+ * entries) in a bitmap that de-duplicates them and hands them out sorted,
+ * O(B + P / 1024) with no sort; no per-worker copy of the model (memory per
+ * worker: its owed list). A version that changed everything (momentum, Adam, a
  * rollback) costs one pass over P to rebuild the error memory.
  *
  * Why not the per-worker exact top-B this replaces (a copy and an error
