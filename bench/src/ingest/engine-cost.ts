@@ -5,9 +5,12 @@ import { ingestPayload } from './payloads.js';
 
 /** Where a coordinator update's time goes, without sockets: the run engine alone. */
 export interface EngineCost {
-  /** Mean ms of `RunEngine.submit` (schedule, aggregation, server step, patch history). */
+  /** Mean ms of `RunEngine.submit` (guard, schedule, aggregation, server step, patch history). */
   readonly submitMs: number;
-  /** Mean ms of choosing the applied ack's patch (`WorkerReplicas.reply`, B = k, one copy of the model per worker). */
+  /**
+   * Mean ms of choosing the applied ack's patch (`WorkerReplicas.reply`, B = k: the shared
+   * error memory takes the version's change, then the union of the chunks the worker missed).
+   */
   readonly patchMs: number;
   readonly updates: number;
 }

@@ -134,8 +134,8 @@ async function measure(
  * a bare socket.io server, the same clients and pre-encoded payloads for both.
  * Every client sends at the rate its acks allow, one update in flight, like a
  * worker. Each applied ack of the coordinator carries a patch of at most B = k
- * new values towards the current model (bounded downstream), which is part
- * of what is measured.
+ * new values of the broadcast model every worker follows (bounded downstream,
+ * one shared error memory), which is part of what is measured.
  */
 export async function runIngestBench(
   suite: string,
@@ -230,6 +230,6 @@ export async function runIngestBench(
     engineCost,
     engineCostDistinct,
     notes:
-      "Main figure: every client sends the same coordinates (one seeded index set), so the weights patch in each applied ack stays near k entries. With a distinct index set per client (the second coordinator row) the other 63 clients change about 63 k coordinates between two replies to a worker, far more than the B = k its ack may carry (bounded downstream: the B largest differences between the global model and the coordinator's copy of that worker's model). The difference then spreads over every coordinate any client sends (about 47% of P here), and an exact top-B must look at all of it: each ack costs one sequential pass over P (bit patterns compared first) and a selection among the non-zero differences (a histogram of magnitude keys, then a quickselect of one bucket). While the coordinates changed since a worker's version and its residual stay under a quarter of P (the shared row, or fewer or slower workers), a reply visits only those. The server runs in the bench process (RSS is that process's; memory per worker is the RSS growth from connecting and saying hello, divided by the clients, after one client has said hello and left so that the run's first-use set-up is not counted); clients and server share this machine's 2 cores.",
+      "Main figure: every client sends the same coordinates (one seeded index set). With a distinct index set per client (the second coordinator row) the other 63 clients change about 63 k coordinates between two replies to a worker, far more than the B = k its ack may carry. Bounded downstream compresses the model's change once for all workers (one shared error memory, DoubleSqueeze): at each new version the largest entries of (global - broadcast model) join the broadcast model, c = B / L of them (L the 90th percentile of the workers' reply lags, about 64 here), and an ack carries the broadcast model's values at the coordinates it changed since the worker's version, at most B. Its cost per applied update is O(k) whatever the number of workers and P: the error memory (a stack of coordinates per magnitude key) is touched at the k changed and c sent coordinates, and a reply unions about B coordinates in a bitmap that hands them out sorted. The per-worker exact top-B it replaced had to look at about half of P per ack in the distinct row. The server runs in the bench process (RSS is that process's; memory per worker is the RSS growth from connecting and saying hello, divided by the clients, after one client has said hello and left so that the run's first-use set-up is not counted); clients and server share this machine's 2 cores.",
   };
 }

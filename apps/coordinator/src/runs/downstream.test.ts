@@ -2,6 +2,7 @@ import { mulberry32 } from '@vtrain/optimizer';
 import { RunConfigSchema, type RunConfigInput } from '@vtrain/protocol';
 import { describe, expect, it } from 'vitest';
 import { WorkerReplicas, type DownstreamReply, type GlobalModel } from './downstream.js';
+import { CoordinateSet } from './patch-history.js';
 import { RunEngine } from './run-engine.js';
 
 function asyncEngine(weights: Float32Array, extra: Partial<RunConfigInput> = {}): RunEngine {
@@ -59,11 +60,49 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
   );
 }
 
+/** One update of `worker`'s, based on the version it holds; returns the engine's verdict status. */
+function submitFrom(
+  engine: RunEngine,
+  worker: SimWorker,
+  update: ReturnType<typeof randomUpdate>,
+  at: number,
+) {
+  return engine.submit(
+    {
+      workerId: worker.id,
+      seq: worker.seq++,
+      baseVersion: worker.version,
+      computeMs: 1,
+      samples: 1,
+      trainLoss: 1,
+      payloadBytes: 1,
+    },
+    update,
+    at,
+  ).verdict.status;
+}
+
+/** Whether `copy` equals the broadcast bit for bit off the `owed` coordinates. */
+function followsBroadcast(copy: Float32Array, broadcast: Float32Array, owed: Uint32Array): boolean {
+  const skip = new Set(owed);
+  for (let i = 0; i < copy.length; i++) {
+    if (skip.has(i)) continue;
+    if (!Object.is(copy[i], broadcast[i])) return false;
+  }
+  return true;
+}
+
+/** The magnitude key the error memory ranks |d| by (float32 bits >>> 18), -1 for 0. */
+function keyOf(d: number): number {
+  if (d === 0) return -1;
+  return (new Uint32Array(Float32Array.of(Math.abs(d)).buffer)[0] ?? 0) >>> 18;
+}
+
 describe('WorkerReplicas', () => {
-  it('bounds every patch by the budget, contracts the error, and the record tracks the worker exactly', () => {
+  it('bounds every patch by the budget; a worker holds the broadcast exactly off its owed coordinates, within the error-feedback bound of the global model', () => {
     const P = 2000;
     const k = 20;
-    const budget = 20;
+    const budget = 60;
     const random = mulberry32(11);
     const initial = Float32Array.from({ length: P }, () => random() - 0.5);
     const engine = asyncEngine(initial.slice());
@@ -75,75 +114,50 @@ describe('WorkerReplicas', () => {
       seq: 0,
     }));
     for (const worker of workers) engine.join(worker.id, 0);
-    let maxError = 0;
     let maxChange = 0;
-    const lastSeen = new Map(workers.map((w) => [w.id, initial.slice()]));
+    let maxError = 0;
+    let minChunk = budget;
+    let owedReplies = 0;
     for (let step = 0; step < 1500; step++) {
       const worker = workers[Math.floor(random() * workers.length)];
       if (!worker) throw new Error('no worker');
-      const result = engine.submit(
-        {
-          workerId: worker.id,
-          seq: worker.seq++,
-          baseVersion: worker.version,
-          computeMs: 1,
-          samples: 1,
-          trainLoss: 1,
-          payloadBytes: 1,
-        },
-        randomUpdate(random, P, k, 0.01),
-        step,
-      );
-      expect(result.verdict.status).toBe('applied');
-      const change = distance(engine.weights, lastSeen.get(worker.id) ?? initial).norm;
-      maxChange = Math.max(maxChange, change);
-      const before = distance(engine.weights, worker.weights);
+      const before = engine.weights.slice();
+      expect(submitFrom(engine, worker, randomUpdate(random, P, k, 0.01), step)).toBe('applied');
+      maxChange = Math.max(maxChange, distance(engine.weights, before).norm);
+      minChunk = Math.min(minChunk, replicas.chunkSize);
       const reply = replicas.reply(worker.id, worker.version, engine);
-      // The previous patch is confirmed by this report: the record is the worker's copy.
-      expect(replicas.distanceSquared(worker.id, worker.weights)).toBe(0);
       expect(reply.kind).toBe('patch');
       if (reply.kind === 'patch') expect(reply.indices.length).toBeLessThanOrEqual(budget);
+      // ||x - x̂|| <= D q / (1 - q), q = sqrt(1 - 0.9 c / P): the error memory's geometric sum.
+      const error = distance(engine.weights, replicas.broadcast).norm;
+      maxError = Math.max(maxError, error);
       // One reply in ten is lost (a disconnect): the worker keeps its copy and version.
       if (random() < 0.1) continue;
       adopt(worker, reply, engine);
-      lastSeen.set(worker.id, engine.weights.slice());
-      const after = distance(engine.weights, worker.weights).norm;
-      // Top-B of d non-zero differences removes at least B/d of the squared error.
-      const keep = 1 - Math.min(1, budget / Math.max(1, before.nonZero));
-      expect(after).toBeLessThanOrEqual(Math.sqrt(keep) * before.norm * (1 + 1e-6) + 1e-9);
-      maxError = Math.max(maxError, after);
+      const owed = replicas.owed(worker.id) ?? new Uint32Array(0);
+      if (owed.length > 0) owedReplies++;
+      expect(followsBroadcast(worker.weights, replicas.broadcast, owed)).toBe(true);
     }
-    // With ||change between replies|| <= D: ||e|| <= D sqrt(1 - B/P) / (1 - sqrt(1 - B/P)).
-    const q = Math.sqrt(1 - budget / P);
-    expect(maxError).toBeLessThanOrEqual((maxChange * q) / (1 - q));
-    // Observed far inside it (printed for the report): the largest error against the largest change.
+    const q = Math.sqrt(1 - (0.9 * minChunk) / P);
+    const bound = (maxChange * q) / (1 - q);
+    expect(maxError).toBeLessThanOrEqual(bound);
+    // Lags vary (workers drawn at random): some replies had more to send than B.
+    expect(owedReplies).toBeGreaterThan(0);
     console.log(
-      `max ||global - copy|| ${maxError.toFixed(4)}, max change between replies ${maxChange.toFixed(4)}, bound ${((maxChange * q) / (1 - q)).toFixed(2)}`,
+      `max ||global - broadcast|| ${maxError.toFixed(4)}, max change ${maxChange.toFixed(4)}, chunk >= ${minChunk}, bound ${bound.toFixed(2)}`,
     );
   });
 
-  it('chooses from the candidate list exactly what a scan of every coordinate chooses, ties included', () => {
+  it('takes the largest errors into the broadcast, up to a magnitude bucket, incrementally as from scratch', () => {
     const P = 3000;
-    const budget = 15;
+    const budget = 40;
     const random = mulberry32(29);
     const initial = Float32Array.from({ length: P }, () => Math.round((random() - 0.5) * 16) / 16);
     const engine = asyncEngine(initial.slice());
-    // Candidates from the patch history, as the coordinator runs it...
-    let listed = 0;
-    const viaCandidates: GlobalModel = {
-      get weights() {
-        return engine.weights;
-      },
-      get version() {
-        return engine.version;
-      },
-      changedSince(fromVersion, maxEntries, ordered) {
-        const changed = engine.changedSince(fromVersion, maxEntries, ordered);
-        if (changed !== undefined && changed.length > 0) listed++;
-        return changed;
-      },
-    };
-    // ...against a history that never knows: every reply scans all P coordinates.
+    // The error memory fed the changed coordinates, as the coordinator runs it...
+    const incremental = new WorkerReplicas(initial, budget);
+    // ...and one whose history never knows: every advance re-ranks all P coordinates.
+    const scan = new WorkerReplicas(initial, budget);
     const viaScan: GlobalModel = {
       get weights() {
         return engine.weights;
@@ -153,100 +167,132 @@ describe('WorkerReplicas', () => {
       },
       changedSince: () => undefined,
     };
-    const candidates = new WorkerReplicas(initial, budget);
-    const scan = new WorkerReplicas(initial, budget);
-    const workers = Array.from({ length: 5 }, (_, w) => ({ id: `w${w}`, version: 0, seq: 0 }));
+    const workers: SimWorker[] = Array.from({ length: 5 }, (_, w) => ({
+      id: `w${w}`,
+      weights: initial.slice(),
+      version: 0,
+      seq: 0,
+    }));
     for (const worker of workers) engine.join(worker.id, 0);
-    let compared = 0;
-    for (let step = 0; step < 1200; step++) {
+    let checked = 0;
+    for (let step = 0; step < 400; step++) {
       const worker = workers[Math.floor(random() * workers.length)];
       if (!worker) throw new Error('no worker');
-      // Few distinct values (multiples of 1/16): many magnitudes tie at the threshold.
-      const k = 1 + Math.floor(random() * 40);
-      const update = randomUpdate(random, P, k, 1);
+      const update = randomUpdate(random, P, 1 + Math.floor(random() * 40), 1);
+      // Few distinct values (multiples of 1/16): many magnitudes share a bucket.
       const values = update.values.map((v) => Math.round(v * 8) / 16);
-      engine.submit(
-        {
-          workerId: worker.id,
-          seq: worker.seq++,
-          baseVersion: worker.version,
-          computeMs: 1,
-          samples: 1,
-          trainLoss: 1,
-          payloadBytes: 1,
-        },
-        { ...update, values },
-        step,
-      );
-      // Now and then a worker pulls the exact model (undefined), as after a decode failure.
-      const have = random() < 0.02 ? undefined : worker.version;
-      const a = candidates.reply(worker.id, have, viaCandidates);
-      const b = scan.reply(worker.id, have, viaScan);
-      expect(a.kind).toBe(b.kind);
-      if (a.kind === 'patch' && b.kind === 'patch') {
-        expect(a.fromVersion).toBe(b.fromVersion);
-        expect([...a.indices]).toEqual([...b.indices]);
-        expect(sameBits(a.values, b.values)).toBe(true);
-        compared++;
+      // The guard may refuse an update: no new version, nothing to advance.
+      if (submitFrom(engine, worker, { ...update, values }, step) !== 'applied') continue;
+      for (const [replicas, model] of [
+        [incremental, engine],
+        [scan, viaScan],
+      ] as const) {
+        const before = replicas.broadcast.slice();
+        const chunkSize = replicas.chunkSize; // this version's (the reply then re-ranks the lags)
+        replicas.reply(worker.id, worker.version, model);
+        const after = replicas.broadcast;
+        let sent = 0;
+        let lowestSent = Infinity;
+        let highestKept = -1;
+        let nonZero = 0;
+        let moved = 0; // coordinates of x̂ that changed to anything but x's value
+        for (let i = 0; i < P; i++) {
+          const d = (engine.weights[i] ?? 0) - (before[i] ?? 0);
+          if (d === 0) continue;
+          nonZero++;
+          if (Object.is(after[i], engine.weights[i])) {
+            sent++;
+            lowestSent = Math.min(lowestSent, keyOf(d));
+          } else {
+            if (!Object.is(after[i], before[i])) moved++;
+            highestKept = Math.max(highestKept, keyOf(d));
+          }
+        }
+        expect(moved).toBe(0);
+        // As many as the chunk holds (all of them when they fit), none kept above one sent.
+        expect(sent).toBe(Math.min(nonZero, chunkSize));
+        if (sent > 0) expect(highestKept).toBeLessThanOrEqual(lowestSent);
+        checked++;
       }
-      expect(candidates.distanceSquared(worker.id, engine.weights)).toBe(
-        scan.distanceSquared(worker.id, engine.weights),
-      );
-      if (random() < 0.1) continue; // the reply is lost
       worker.version = engine.version;
     }
-    expect(compared).toBeGreaterThan(1000);
-    expect(listed).toBeGreaterThan(200); // the candidate path, not only its full-scan fallback
+    expect(checked).toBeGreaterThan(500);
   });
 
-  it('catches a worker up exactly, bit for bit, on a dense pull and when the difference fits the budget', () => {
+  it('keeps a worker exact when every version fits the chunk, and catches it up bit for bit on a dense pull', () => {
     const P = 500;
     const random = mulberry32(3);
     const initial = Float32Array.from({ length: P }, () => random());
     const engine = asyncEngine(initial.slice());
-    const replicas = new WorkerReplicas(initial, 5);
     engine.join('a', 0);
+    // One worker: every reply is one version on, chunks of B, 10 changes per version fit.
+    const exact = new WorkerReplicas(initial, 12);
     const worker: SimWorker = { id: 'a', weights: initial.slice(), version: 0, seq: 0 };
     for (let s = 0; s < 20; s++) {
-      engine.submit(
-        {
-          workerId: 'a',
-          seq: worker.seq++,
-          baseVersion: worker.version,
-          computeMs: 1,
-          samples: 1,
-          trainLoss: 1,
-          payloadBytes: 1,
-        },
-        randomUpdate(random, P, 10, 1),
-        s,
-      );
-      adopt(worker, replicas.reply('a', worker.version, engine), engine);
+      submitFrom(engine, worker, randomUpdate(random, P, 10, 1), s);
+      adopt(worker, exact.reply('a', worker.version, engine), engine);
+      expect(sameBits(worker.weights, engine.weights)).toBe(true);
     }
-    expect(sameBits(worker.weights, engine.weights)).toBe(false); // 200 changes through 5-entry patches
-    const dense = replicas.reply('a', undefined, engine);
+    // A budget of 5 against 10 changes per version: the copy falls behind the global model...
+    const bounded = new WorkerReplicas(initial, 5);
+    const behind: SimWorker = { id: 'b', weights: initial.slice(), version: 0, seq: 0 };
+    engine.join('b', 20);
+    for (let s = 0; s < 20; s++) {
+      submitFrom(engine, behind, randomUpdate(random, P, 10, 1), 20 + s);
+      adopt(behind, bounded.reply('b', behind.version, engine), engine);
+    }
+    expect(sameBits(behind.weights, engine.weights)).toBe(false);
+    // ...and a pull without a version gives the exact weights.
+    const dense = bounded.reply('b', undefined, engine);
     expect(dense.kind).toBe('dense');
-    adopt(worker, dense, engine);
-    expect(sameBits(worker.weights, engine.weights)).toBe(true);
-    expect(replicas.distanceSquared('a', engine.weights)).toBe(0);
-    // One more update of 3 coordinates fits the budget: the patch makes the copy exact again.
-    engine.submit(
-      {
-        workerId: 'a',
-        seq: worker.seq++,
-        baseVersion: worker.version,
-        computeMs: 1,
-        samples: 1,
-        trainLoss: 1,
-        payloadBytes: 1,
-      },
-      randomUpdate(random, P, 3, 1),
-      100,
-    );
-    const patch = replicas.reply('a', worker.version, engine);
-    expect(patch.kind === 'patch' && patch.indices.length).toBe(3);
-    adopt(worker, patch, engine);
-    expect(sameBits(worker.weights, engine.weights)).toBe(true);
+    adopt(behind, dense, engine);
+    expect(sameBits(behind.weights, engine.weights)).toBe(true);
+    // The next patch carries the broadcast's values where it moved, still at most B.
+    submitFrom(engine, behind, randomUpdate(random, P, 3, 1), 100);
+    const patch = bounded.reply('b', behind.version, engine);
+    expect(patch.kind === 'patch' && patch.indices.length).toBeLessThanOrEqual(5);
+    adopt(behind, patch, engine);
+    if (patch.kind === 'patch') {
+      for (const i of patch.indices) {
+        expect(Object.is(behind.weights[i], bounded.broadcast[i])).toBe(true);
+      }
+    }
+  });
+
+  it('brings a worker far behind to the broadcast in replies of at most B, then exactly to the model on a full pull', () => {
+    const P = 20_000;
+    const budget = 30;
+    const random = mulberry32(5);
+    const initial = Float32Array.from({ length: P }, () => random() - 0.5);
+    const engine = asyncEngine(initial.slice());
+    const replicas = new WorkerReplicas(initial, budget);
+    const busy: SimWorker = { id: 'busy', weights: initial.slice(), version: 0, seq: 0 };
+    engine.join('busy', 0);
+    // 300 versions (beyond the 256 chunks remembered) while 'late' holds version 0.
+    for (let s = 0; s < 300; s++) {
+      submitFrom(engine, busy, randomUpdate(random, P, 20, 0.01), s);
+      adopt(busy, replicas.reply('busy', busy.version, engine), engine);
+    }
+    const late: SimWorker = { id: 'late', weights: initial.slice(), version: 0, seq: 0 };
+    let replies = 0;
+    for (;;) {
+      const reply = replicas.reply('late', late.version, engine);
+      expect(reply.kind).toBe('patch');
+      if (reply.kind === 'patch') expect(reply.indices.length).toBeLessThanOrEqual(budget);
+      adopt(late, reply, engine);
+      replies++;
+      // Nothing else moves meanwhile: once nothing is owed the copy is the broadcast.
+      if ((replicas.owed('late')?.length ?? 0) === 0) break;
+      // A new version each time, so every reply is a patch to a newer version.
+      submitFrom(engine, busy, randomUpdate(random, P, 1, 0.001), 1000 + replies);
+      adopt(busy, replicas.reply('busy', busy.version, engine), engine);
+    }
+    expect(replies).toBeGreaterThan(5);
+    expect(followsBroadcast(late.weights, replicas.broadcast, new Uint32Array(0))).toBe(true);
+    const full = replicas.reply('late', undefined, engine);
+    expect(full.kind).toBe('dense');
+    adopt(late, full, engine);
+    expect(sameBits(late.weights, engine.weights)).toBe(true);
   });
 
   it('patches a worker at version 0 from the seeded weights, never sending them whole', () => {
@@ -312,7 +358,30 @@ describe('WorkerReplicas', () => {
     expect(replicas.size).toBe(20);
     for (let w = 0; w < 20; w++) replicas.depart(`w${w}`);
     expect(replicas.size).toBe(16);
-    expect(replicas.distanceSquared('w0', engine.weights)).toBeUndefined(); // the oldest went
-    expect(replicas.distanceSquared('w19', engine.weights)).toBe(0);
+    expect(replicas.owed('w0')).toBeUndefined(); // the oldest went
+    expect(replicas.owed('w19')?.length).toBe(0);
+  });
+});
+
+describe('CoordinateSet', () => {
+  it('drains its members sorted and once each, and is empty after', () => {
+    const random = mulberry32(7);
+    const set = new CoordinateSet(70_000);
+    for (let round = 0; round < 20; round++) {
+      const expected = new Set<number>();
+      const n = Math.floor(random() * 3000);
+      let wrong = 0;
+      for (let j = 0; j < n; j++) {
+        const i = Math.floor(random() * 70_000);
+        if (set.add(i) === expected.has(i)) wrong++; // new exactly when not yet a member
+        expected.add(i);
+        if (!set.has(i)) wrong++;
+      }
+      expect(wrong).toBe(0);
+      expect(set.size).toBe(expected.size);
+      expect([...set.drain()]).toEqual([...expected].sort((a, b) => a - b));
+      expect(set.size).toBe(0);
+    }
+    expect(set.has(69_999)).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { kthLargest, mulberry32, type RandomSource } from '@vtrain/optimizer';
+import { CoordinateSet } from './patch-history.js';
 
 /** What to send a worker: the full weights, or new values of at most `budget` coordinates. */
 export type DownstreamReply =
@@ -8,7 +8,7 @@ export type DownstreamReply =
       readonly fromVersion: number;
       /** Increasing coordinates. */
       readonly indices: Uint32Array;
-      /** The global model's values there (new values, not differences). */
+      /** The broadcast model's values there (new values, not differences). */
       readonly values: Float32Array;
     };
 
@@ -24,26 +24,21 @@ export interface GlobalModel {
   changedSince(fromVersion: number, maxEntries: number, ordered: boolean): Uint32Array | undefined;
 }
 
-/** A patch sent and not yet confirmed by the worker's next message. */
-interface PendingPatch {
+/**
+ * What the coordinator knows of one worker's copy: the broadcast model at
+ * `label` except at the `owed` coordinates from `cursor` on, which still hold
+ * older broadcast values (a reply that had more to send than the budget).
+ */
+interface Follower {
   readonly label: number;
-  readonly indices: Uint32Array;
-  readonly values: Float32Array;
-  readonly residual: Uint32Array | null;
+  readonly owed: Uint32Array;
+  readonly cursor: number;
 }
 
-/** The coordinator's record of one worker's copy of the model. */
+/** A worker's record: confirmed state, the state its last reply would give, departure order. */
 interface Replica {
-  /** What the worker holds (confirmed), labelled `label`. */
-  readonly copy: Float32Array;
-  label: number;
-  /**
-   * Coordinates where `copy` may differ from the global model other than those
-   * changed after `label`: what earlier patches left out; null: anywhere (the
-   * list would be a large part of P, so the next reply scans every coordinate).
-   */
-  residual: Uint32Array | null;
-  pending: PendingPatch | undefined;
+  state: Follower;
+  pending: Follower | undefined;
   /** Set while the worker is disconnected: the order in which departed replicas are dropped. */
   departedAt: number | undefined;
 }
@@ -55,69 +50,129 @@ const PATCH_BYTES_PER_ENTRY = 9;
 
 /**
  * Magnitude keys: the bit pattern of a non-negative float32 shifted right by
- * this, which keeps the exponent and 5 mantissa bits (buckets about 2% wide);
- * 8192 keys (the sign bit is 0), a 32 KB histogram.
+ * this keeps the exponent and 5 mantissa bits (buckets about 3% wide); key 0
+ * is reserved for "no error here", so keys are that plus one.
  */
 const KEY_SHIFT = 18;
-const KEYS = 1 << (31 - KEY_SHIFT);
+const KEYS = (1 << (31 - KEY_SHIFT)) + 1;
+
+/** Scratch for {@link magnitudeKey}: a float32 and its bit pattern. */
+const FLOAT = new Float32Array(1);
+const FLOAT_BITS = new Uint32Array(FLOAT.buffer);
+
+/**
+ * The magnitude key of a difference: 0 when it is 0, else the top bits of
+ * float32(|d|) plus one (a difference that rounds to float32 zero still must
+ * go out: the smallest key).
+ */
+function magnitudeKey(d: number): number {
+  if (d === 0) return 0;
+  FLOAT[0] = d < 0 ? -d : d;
+  return ((FLOAT_BITS[0] ?? 0) >>> KEY_SHIFT) + 1;
+}
 
 /** Replicas of disconnected workers kept for their reconnect; the oldest go first beyond this. */
 const DEPARTED_KEPT = 16;
 
+/** Versions of broadcast chunks remembered: a worker further behind gets the owed list or dense weights. */
+const BROADCAST_HISTORY_VERSIONS = 256;
+
+/** Recent reply lags (versions between a worker's two replies) the chunk size is set from. */
+const LAG_SAMPLES = 64;
+
 /**
- * Bounded downstream with error feedback on the server's side, per worker
- * (DoubleSqueeze, Tang et al. ICML 2019, with the server's error memory kept
- * per worker as in asynchronous parameter servers): the coordinator keeps
- * each worker's copy of the model, and every weights reply carries the NEW
- * values of the `budget` coordinates where the global model and that copy
- * differ most (top-B of |global - copy|); what is left out stays in the
- * difference, so it goes out in a later reply once it is among the largest.
- * The copy is thereby the worker's model exactly, and its distance to the
- * global model is the error memory e_w = global - copy of the paper.
+ * Bounded downstream with ONE shared error memory on the server's side
+ * (DoubleSqueeze, Tang et al. ICML 2019, Algorithm 1's server half): the
+ * coordinator keeps a broadcast model x̂ (version 0: the seeded initial
+ * weights every worker builds) and its error memory e = x − x̂. Whenever the
+ * global model x has moved, the top-c coordinates of |e| join x̂ (x̂ := x
+ * there, so e := 0 there) as that version's broadcast chunk; everything else
+ * stays in e and goes out in a later chunk once it is among the largest
+ * (error feedback). Every worker's copy follows x̂: a reply to a worker at
+ * version u carries x̂'s values at the union of the chunks after u (a patch
+ * history over x̂, not x), at most B of them.
  *
- * Exactness: coordinates a patch carries end bit-identical to the global
- * model (values, not differences), so when the difference has at most
- * `budget` non-zero entries the worker's copy equals the global model; a
- * dense reply (a pull without a version) always does.
+ * Chunk size: c = ⌊B / L⌋ per version, L the 90th percentile of the recent
+ * reply lags (versions between a worker's consecutive replies): with N
+ * workers sending in turn L ≈ N, so the chunks a typical worker missed fit
+ * one reply; a synchronous round has L = 1 and c = B. When e holds at most
+ * c entries a chunk takes all of it and x̂ = x (the demo run: a synchronous
+ * round whose workers' top-k supports together fit the 10% budget stays
+ * exact every round, as it was with a copy per worker). With B ≥ P every
+ * chunk takes all of e: exact patches.
  *
- * Confirmation: the copy changes only when the worker shows it received a
+ * A worker whose missed chunks exceed B gets B of them (the oldest first) and
+ * is owed the rest, which fills the room its next replies leave after their
+ * own chunks; its copy is x̂ except at the owed coordinates, which hold older
+ * x̂ values. A
+ * worker at version 0 whose chunks are beyond the history is owed every
+ * coordinate ever broadcast. When what is owed would not be smaller than the
+ * dense weights, or the version is unknown, the reply is the dense (exact)
+ * weights x_d of the current version d; such a copy is x̂ + e_d off the
+ * coordinates broadcast since d, and is never sent x̂'s (older) values there.
+ *
+ * Distance: a worker following the broadcast holds x̂ exactly, so its
+ * distance to the global model is ‖e‖. Each chunk removes at least about
+ * c/s of ‖e‖² (s the entries of e; the selection is exact up to the 3%
+ * width of a magnitude bucket), so with D the largest change of x between
+ * two chunks ‖e‖ ≤ D q / (1 − q), q = √(1 − 0.9 c / P) (the usual
+ * error-feedback geometric sum, 0.9 covering the bucket width). A worker
+ * last given dense weights at version d is within ‖e‖ + ‖e_d‖; one with owed
+ * coordinates, within that plus the owed coordinates' lag.
+ *
+ * Confirmation: a worker's record moves only when it shows it received a
  * patch, i.e. its next message reports the patch's version; a worker that
  * still reports its previous version lost the reply (a disconnect), and the
- * patch is dropped. Patch versions are always above the copy's, so the two
- * are told apart.
+ * patch is dropped (its chunks are sent again, with x̂'s newer values).
  *
- * Cost: a reply visits the candidates, the residual left by the previous
- * reply plus the coordinates changed since the worker's version (the union of
- * the applied updates' supports, from the patch history), or every coordinate
- * in one sequential pass when the history cannot tell or they reach a quarter
- * of P; it selects among them with a histogram of magnitude keys and a
- * quickselect of one bucket, O(candidates) with no sort of them. While fewer
- * than P/4 coordinates changed since the worker's version that is
- * O(residual + updates since its reply x k), whatever P is; workers that send
- * unrelated coordinates faster than B per reply spread the difference over
- * much of the model, and then an exact top-B must look at all of it. Memory is one float32 copy of the
- * model per worker (4 P bytes: 407 KB for the 101,770-parameter MLP, 4 MB for
- * a million parameters) plus its residual list (not kept once it would reach
- * a quarter of P: the next reply then scans every coordinate, O(P)).
+ * Cost: O(k) per applied update whatever the number of workers and P, when
+ * the patch history can tell what changed (plain SGD on sparse updates):
+ * the error memory's magnitude structure (one stack of coordinates per
+ * magnitude key, stale entries dropped lazily, rebuilt when they outnumber
+ * the live ones) is touched only at the k changed and c sent coordinates,
+ * and a reply gathers the chunks after the worker's version (about B
+ * entries) in a bitmap that de-duplicates them and hands them out sorted,
+ * O(B + P / 1024) with no sort; no per-worker copy of the model (memory per
+ * worker: its owed list). A version that changed everything (momentum, Adam, a
+ * rollback) costs one pass over P to rebuild the error memory.
+ *
+ * Why not the per-worker exact top-B this replaces (a copy and an error
+ * memory per worker): when workers send unrelated coordinates the difference
+ * to every worker's copy spreads over much of the model, and each reply had
+ * to look at all of it (the ingest bench's distinct row: 19 ms per reply).
  */
 export class WorkerReplicas {
   private readonly replicas = new Map<string, Replica>();
   private readonly parameterCount: number;
-  /** Generation stamps that de-duplicate candidates (one pass per reply). */
-  private readonly stamps: Uint32Array;
-  private generation = 0;
-  private candidates: Uint32Array;
-  private magnitudes: Float32Array;
-  /** The bit patterns of `magnitudes` (the same memory). */
-  private magnitudeBits: Uint32Array;
-  /** Whether `candidates` are in increasing order (a scan of every coordinate). */
-  private inIndexOrder = true;
-  /** Count of candidates per magnitude key. */
-  private readonly histogram = new Uint32Array(KEYS);
-  /** Positions in `candidates` of the threshold bucket's entries, and their magnitudes. */
-  private boundary: Uint32Array;
-  private scratch: Float32Array;
-  private readonly random: RandomSource;
+  /** x̂: what every worker following the broadcast holds. */
+  private readonly broadcastWeights: Float32Array;
+  /** The global version x̂ was last brought to. */
+  private broadcastVersion = 0;
+  /** The chunks of the last {@link BROADCAST_HISTORY_VERSIONS} versions, at `version % capacity`. */
+  private readonly chunks: Uint32Array[] = [];
+  private readonly chunkVersions = new Float64Array(BROADCAST_HISTORY_VERSIONS).fill(-1);
+  /** Sorts and de-duplicates a reply's coordinates. */
+  private readonly replySet: CoordinateSet;
+  /** Magnitude key of |x − x̂| per coordinate, 0 where they are equal. */
+  private readonly keys: Uint16Array;
+  /** Per key, a stack of coordinates (entries whose key moved on are stale). */
+  private readonly stacks: (Uint32Array | undefined)[] = new Array<Uint32Array | undefined>(KEYS);
+  private readonly stackLength = new Uint32Array(KEYS);
+  /** No stack above this key holds an entry. */
+  private topKey = 0;
+  /** Entries in all stacks, and coordinates with a non-zero key. */
+  private entries = 0;
+  private live = 0;
+  /** Coordinates x̂ ever changed (where it may differ from version 0), each once. */
+  private everSent: Uint32Array;
+  private everSentCount = 0;
+  private readonly everSentFlag: Uint8Array;
+  /** Marks that de-duplicate the stacks when they are compacted (all 0 between uses). */
+  private readonly marks: Uint8Array;
+  private readonly lags = new Float64Array(LAG_SAMPLES);
+  private lagCount = 0;
+  /** Chunk entries per version, ⌊B / L⌋. */
+  private perVersion: number;
   private departures = 0;
 
   /**
@@ -125,23 +180,44 @@ export class WorkerReplicas {
    * @param budget - B >= 1: most coordinates per patch.
    */
   constructor(
-    private readonly initialWeights: Float32Array,
+    initialWeights: Float32Array,
     readonly budget: number,
   ) {
     this.parameterCount = initialWeights.length;
-    this.stamps = new Uint32Array(this.parameterCount);
-    this.candidates = new Uint32Array(Math.min(this.parameterCount, 1024));
-    this.magnitudes = new Float32Array(this.candidates.length);
-    this.magnitudeBits = new Uint32Array(this.magnitudes.buffer);
-    this.boundary = new Uint32Array(this.candidates.length);
-    this.scratch = new Float32Array(this.candidates.length);
-    // Quickselect pivots only: the selected set does not depend on them.
-    this.random = mulberry32(0x5eed);
+    this.broadcastWeights = initialWeights.slice();
+    this.replySet = new CoordinateSet(this.parameterCount);
+    this.keys = new Uint16Array(this.parameterCount);
+    this.everSent = new Uint32Array(Math.min(this.parameterCount, 1024));
+    this.everSentFlag = new Uint8Array(this.parameterCount);
+    this.marks = new Uint8Array(this.parameterCount);
+    this.perVersion = budget;
   }
 
   /** Workers with a record (connected or recently departed). */
   get size(): number {
     return this.replicas.size;
+  }
+
+  /** x̂, the broadcast model workers follow (read only; for tests and diagnostics). */
+  get broadcast(): Float32Array {
+    return this.broadcastWeights;
+  }
+
+  /** Chunk entries per version now, ⌊B / L⌋ (for tests and diagnostics). */
+  get chunkSize(): number {
+    return this.perVersion;
+  }
+
+  /**
+   * Coordinates where the worker's copy may hold older broadcast values once
+   * it has the last reply it was sent (undefined: no record), for tests and
+   * diagnostics. Everywhere else a copy that was never sent dense weights
+   * equals {@link broadcast}.
+   */
+  owed(workerId: string): Uint32Array | undefined {
+    const replica = this.replicas.get(workerId);
+    const state = replica?.pending ?? replica?.state;
+    return state?.owed.subarray(state.cursor);
   }
 
   /**
@@ -166,17 +242,30 @@ export class WorkerReplicas {
         values: new Float32Array(0),
       };
     }
-    const count = this.collect(replica, model);
-    const { budget } = this;
-    const sendCount = Math.min(count, budget);
-    if (sendCount * PATCH_BYTES_PER_ENTRY >= this.parameterCount * 4) {
-      return this.dense(workerId, model); // as large as the weights themselves: send them exactly
+    this.advance(model);
+    const { state } = replica;
+    const denseLimit = Math.floor((this.parameterCount * 4) / PATCH_BYTES_PER_ENTRY);
+    let from = state.label;
+    let owed = state.owed;
+    let cursor = state.cursor;
+    if (model.version - from > BROADCAST_HISTORY_VERSIONS) {
+      // Beyond the chunks remembered: owe everything x̂ ever changed (a superset).
+      if (this.everSentCount >= denseLimit) return this.dense(workerId, model);
+      from = model.version;
+      owed = this.everSent.slice(0, this.everSentCount);
+      cursor = 0;
+    } else {
+      this.recordLag(model.version - from);
     }
-    const { indices, residual } = this.select(count, sendCount);
+    // At most this many (chunks may share coordinates).
+    let listed = owed.length - cursor;
+    for (let v = from + 1; v <= model.version; v++) listed += this.chunkAt(v).length;
+    if (listed >= denseLimit) return this.dense(workerId, model);
+    const { indices, next } = this.choose(from, model.version, owed, cursor);
     const values = new Float32Array(indices.length);
-    const weights = model.weights;
-    for (let i = 0; i < indices.length; i++) values[i] = weights[indices[i] ?? 0] ?? 0;
-    replica.pending = { label: model.version, indices, values, residual };
+    const x = this.broadcastWeights;
+    for (let j = 0; j < indices.length; j++) values[j] = x[indices[j] ?? 0] ?? 0;
+    replica.pending = { label: model.version, ...next };
     return { kind: 'patch', fromVersion: haveVersion, indices, values };
   }
 
@@ -192,18 +281,44 @@ export class WorkerReplicas {
   }
 
   /**
-   * Squared L2 distance between the worker's confirmed copy and `weights`
-   * (the error memory's norm squared), for tests and diagnostics.
+   * Up to B coordinates: the chunks of versions after `from` (oldest first),
+   * then what is owed from `cursor` on; returns them in increasing order, and
+   * what is owed after (chunk entries that did not fit go before the rest).
    */
-  distanceSquared(workerId: string, weights: Float32Array): number | undefined {
-    const replica = this.replicas.get(workerId);
-    if (replica === undefined) return undefined;
-    let sum = 0;
-    for (let i = 0; i < weights.length; i++) {
-      const d = (weights[i] ?? 0) - (replica.copy[i] ?? 0);
-      sum += d * d;
+  private choose(
+    from: number,
+    to: number,
+    owed: Uint32Array,
+    cursor: number,
+  ): { indices: Uint32Array; next: { owed: Uint32Array; cursor: number } } {
+    const { budget, replySet } = this;
+    let overflow: number[] | undefined;
+    for (let v = from + 1; v <= to; v++) {
+      const chunk = this.chunkAt(v);
+      for (const i of chunk) {
+        if (replySet.size < budget) replySet.add(i);
+        else if (!replySet.has(i)) (overflow ??= []).push(i);
+      }
     }
-    return sum;
+    let at = cursor;
+    for (; at < owed.length && replySet.size < budget; at++) replySet.add(owed[at] ?? 0);
+    const indices = replySet.drain();
+    if (overflow === undefined) {
+      return {
+        indices,
+        next: at >= owed.length ? { owed: EMPTY, cursor: 0 } : { owed, cursor: at },
+      };
+    }
+    const nextOwed = new Uint32Array(overflow.length + owed.length - at);
+    nextOwed.set(overflow);
+    nextOwed.set(owed.subarray(at), overflow.length);
+    return { indices, next: { owed: nextOwed, cursor: 0 } };
+  }
+
+  /** The broadcast chunk of `version` (empty when none was made then). */
+  private chunkAt(version: number): Uint32Array {
+    const slot = version % BROADCAST_HISTORY_VERSIONS;
+    return this.chunkVersions[slot] === version ? (this.chunks[slot] ?? EMPTY) : EMPTY;
   }
 
   /** The worker's record brought to `haveVersion`, or undefined when it cannot be. */
@@ -213,22 +328,15 @@ export class WorkerReplicas {
       const pending = replica.pending;
       replica.pending = undefined;
       if (pending?.label === haveVersion) {
-        const { copy } = replica;
-        for (let i = 0; i < pending.indices.length; i++) {
-          copy[pending.indices[i] ?? 0] = pending.values[i] ?? 0;
-        }
-        replica.label = pending.label;
-        replica.residual = pending.residual;
+        replica.state = pending;
         return replica;
       }
-      if (replica.label === haveVersion) return replica; // the pending patch never arrived
+      if (replica.state.label === haveVersion) return replica; // the pending patch never arrived
     }
     if (haveVersion !== 0) return undefined;
-    // Version 0 is the seeded initial model the worker built: every coordinate may differ.
+    // Version 0 is the seeded initial model the worker built: x̂ at version 0.
     const fresh: Replica = {
-      copy: this.initialWeights.slice(),
-      label: 0,
-      residual: EMPTY,
+      state: { label: 0, owed: EMPTY, cursor: 0 },
       pending: undefined,
       departedAt: undefined,
     };
@@ -237,205 +345,158 @@ export class WorkerReplicas {
   }
 
   private dense(workerId: string, model: GlobalModel): DownstreamReply {
-    const existing = this.replicas.get(workerId);
-    if (existing?.copy.length === model.weights.length) {
-      existing.copy.set(model.weights);
-      existing.label = model.version;
-      existing.residual = EMPTY;
-      existing.pending = undefined;
-      existing.departedAt = undefined;
-    } else {
-      this.replicas.set(workerId, {
-        copy: model.weights.slice(),
-        label: model.version,
-        residual: EMPTY,
-        pending: undefined,
-        departedAt: undefined,
-      });
-    }
+    // The exact weights x_V: off the coordinates x̂ changes later, the copy is x̂_V + e_V.
+    this.replicas.set(workerId, {
+      state: { label: model.version, owed: EMPTY, cursor: 0 },
+      pending: undefined,
+      departedAt: undefined,
+    });
+    // Broadcast chunks after V must be told apart from what came before.
+    this.advance(model);
     return { kind: 'dense' };
   }
 
+  /** One more reply lag; the chunk size follows the lags' 90th percentile. */
+  private recordLag(lag: number): void {
+    this.lags[this.lagCount++ % LAG_SAMPLES] = lag;
+    // Re-ranked on every sample while the ring fills, then on every eighth.
+    if (this.lagCount > LAG_SAMPLES && this.lagCount % 8 !== 0) return;
+    const n = Math.min(this.lagCount, LAG_SAMPLES);
+    const sorted = this.lags.slice(0, n).sort();
+    const p90 = Math.max(1, sorted[Math.min(n - 1, Math.floor(0.9 * n))] ?? 1);
+    this.perVersion = Math.max(1, Math.floor(this.budget / p90));
+  }
+
   /**
-   * Gathers the coordinates where the copy differs from the global model into
-   * `candidates[0, count)` with |difference| in `magnitudes`; returns count. The candidates are the residual
-   * plus the coordinates changed since the copy's version (O(candidates)), or
-   * every coordinate in index order when that list would reach a quarter of P
-   * (a sequential scan is then cheaper than gathering it).
+   * Brings x̂ to the global model's version: the error memory takes the
+   * coordinates x changed since (all of them when the history cannot tell),
+   * then the largest |e| go into x̂ as this version's chunk.
    */
-  private collect(replica: Replica, model: GlobalModel): number {
-    const { copy, residual } = replica;
-    const weights = model.weights;
-    const quarter = Math.ceil(this.parameterCount / 4);
+  private advance(model: GlobalModel): void {
+    const version = model.version;
+    const from = this.broadcastVersion;
+    if (version <= from) return;
+    const x = model.weights;
     const changed =
-      residual === null ? undefined : model.changedSince(replica.label, quarter, false);
-    let count = 0;
-    if (residual === null || changed === undefined || changed.length + residual.length >= quarter) {
-      this.reserve(this.parameterCount);
-      const { candidates, magnitudes } = this;
-      // Equal bit patterns first, as integers: cheaper than a float subtraction, and most are.
-      const globalBits = new Int32Array(weights.buffer, weights.byteOffset, weights.length);
-      const copyBits = new Int32Array(copy.buffer, copy.byteOffset, copy.length);
-      for (let i = 0; i < weights.length; i++) {
-        if (globalBits[i] === copyBits[i]) continue;
-        const d = (weights[i] ?? 0) - (copy[i] ?? 0);
-        if (d !== 0) {
-          candidates[count] = i;
-          magnitudes[count] = Math.abs(d);
-          count++;
-        }
-      }
-      this.inIndexOrder = true;
-      return count;
-    }
-    this.reserve(changed.length + residual.length);
-    const { candidates, magnitudes, stamps } = this;
-    // Each list holds a coordinate once; only their overlap repeats, found by stamping the residual.
-    let generation = 0;
-    if (residual.length > 0) {
-      this.generation = (this.generation + 1) >>> 0;
-      if (this.generation === 0) {
-        stamps.fill(0);
-        this.generation = 1;
-      }
-      generation = this.generation;
-    }
-    for (const list of [residual, changed]) {
-      const stamping = list === residual;
-      for (const i of list) {
-        if (stamping) stamps[i] = generation;
-        else if (generation !== 0 && stamps[i] === generation) continue;
-        const d = (weights[i] ?? 0) - (copy[i] ?? 0);
-        if (d !== 0) {
-          candidates[count] = i;
-          magnitudes[count] = Math.abs(d);
-          count++;
-        }
-      }
-    }
-    this.inIndexOrder = false;
-    return count;
+      this.budget >= this.parameterCount
+        ? undefined
+        : model.changedSince(from, Math.ceil(this.parameterCount / 4), false);
+    if (changed === undefined) this.rebuild(x);
+    else this.rekeyAll(changed, x);
+    const capacity =
+      this.budget >= this.parameterCount
+        ? this.parameterCount
+        : Math.min(this.parameterCount, this.perVersion * (version - from));
+    const slot = version % BROADCAST_HISTORY_VERSIONS;
+    this.chunks[slot] = this.takeLargest(capacity, x);
+    this.chunkVersions[slot] = version;
+    this.broadcastVersion = version;
   }
 
-  /**
-   * Splits `candidates[0, count)` into the `sendCount` largest magnitudes
-   * (returned in increasing coordinate order) and the rest (the new
-   * residual); of equal magnitudes at the threshold the lowest coordinates
-   * go, so the choice does not depend on the candidates' order and a reply
-   * from the candidate list equals one from a scan of every coordinate.
-   *
-   * O(count): the histogram of magnitude keys (float32 bit patterns of
-   * non-negative values order like the values) names the bucket holding the
-   * threshold; everything above it is sent, everything below kept, and only
-   * that bucket's entries go through quickselect.
-   */
-  private select(
-    count: number,
-    sendCount: number,
-  ): { indices: Uint32Array; residual: Uint32Array | null } {
-    const { candidates, magnitudes, magnitudeBits, histogram } = this;
-    if (sendCount === count) {
-      const all = candidates.slice(0, count);
-      return { indices: this.inIndexOrder ? all : ascending(all), residual: EMPTY };
+  /** The coordinates' errors changed: each gets an entry on its new key's stack (the old one goes stale). */
+  private rekeyAll(changed: Uint32Array, x: Float32Array): void {
+    const { keys, broadcastWeights } = this;
+    let live = this.live;
+    for (const i of changed) {
+      const key = magnitudeKey((x[i] ?? 0) - (broadcastWeights[i] ?? 0));
+      const old = keys[i] ?? 0;
+      if (key === old) continue;
+      keys[i] = key;
+      if (old === 0) live++;
+      if (key === 0) live--;
+      else this.push(key, i);
     }
-    histogram.fill(0);
-    for (let j = 0; j < count; j++) {
-      const key = (magnitudeBits[j] ?? 0) >>> KEY_SHIFT;
-      histogram[key] = (histogram[key] ?? 0) + 1;
+    this.live = live;
+    if (this.entries > 2 * this.live + 4096) this.compact();
+  }
+
+  private push(key: number, i: number): void {
+    let stack = this.stacks[key];
+    const length = this.stackLength[key] ?? 0;
+    if (stack === undefined || length === stack.length) {
+      const grown = new Uint32Array(Math.max(16, length * 2));
+      if (stack !== undefined) grown.set(stack);
+      stack = grown;
+      this.stacks[key] = stack;
     }
-    let threshold = KEYS - 1;
-    let above = 0;
-    for (; threshold > 0; threshold--) {
-      const inBucket = histogram[threshold] ?? 0;
-      if (above + inBucket >= sendCount) break;
-      above += inBucket;
-    }
-    const needed = sendCount - above; // taken from the threshold bucket
-    this.reserveBoundary(histogram[threshold] ?? 0);
-    const boundary = this.boundary;
-    // A residual of a quarter of P or more is not listed: the next reply scans everything.
-    const residual =
-      count - sendCount < this.parameterCount / 4 ? new Uint32Array(count - sendCount) : null;
-    const indices = new Uint32Array(sendCount);
-    let sent = 0;
-    let kept = 0;
-    let inBoundary = 0;
-    for (let j = 0; j < count; j++) {
-      const key = (magnitudeBits[j] ?? 0) >>> KEY_SHIFT;
-      if (key > threshold) indices[sent++] = candidates[j] ?? 0;
-      else if (key === threshold) boundary[inBoundary++] = j;
-      else if (residual !== null) residual[kept++] = candidates[j] ?? 0;
-    }
-    // Within the threshold bucket: the needed largest, lowest coordinates first among equals.
-    // Everything in the bucket when it holds just the needed entries.
-    let cut = -Infinity;
-    let lowestTied = -1;
-    if (needed < inBoundary) {
-      const scratch = this.scratch;
-      for (let b = 0; b < inBoundary; b++) scratch[b] = magnitudes[boundary[b] ?? 0] ?? 0;
-      cut = kthLargest(scratch, inBoundary, needed, this.random);
-      let greater = 0;
-      const tied: number[] = [];
-      for (let b = 0; b < inBoundary; b++) {
-        const j = boundary[b] ?? 0;
-        const m = magnitudes[j] ?? 0;
-        if (m > cut) greater++;
-        else if (m === cut) tied.push(candidates[j] ?? 0);
+    stack[length] = i;
+    this.stackLength[key] = length + 1;
+    this.entries++;
+    if (key > this.topKey) this.topKey = key;
+  }
+
+  /** Pops up to `capacity` coordinates of the largest |e| into x̂; returns them. */
+  private takeLargest(capacity: number, x: Float32Array): Uint32Array {
+    const chunk = new Uint32Array(Math.min(capacity, this.live));
+    const { keys, stackLength, stacks } = this;
+    const xhat = this.broadcastWeights;
+    let taken = 0;
+    let key = this.topKey;
+    while (taken < chunk.length && key > 0) {
+      const stack = stacks[key];
+      let length = stackLength[key] ?? 0;
+      while (length > 0 && taken < chunk.length) {
+        const i = stack?.[--length] ?? 0;
+        this.entries--;
+        if (keys[i] !== key) continue; // stale: its error moved to another key, or went out
+        keys[i] = 0;
+        this.live--;
+        xhat[i] = x[i] ?? 0;
+        chunk[taken++] = i;
+        if (this.everSentFlag[i] === 0) this.noteSent(i);
       }
-      const tiesTaken = needed - greater;
-      tied.sort((a, b) => a - b);
-      lowestTied = tied[tiesTaken - 1] ?? -1; // ties above this coordinate stay behind
+      stackLength[key] = length;
+      if (length === 0) key--;
     }
-    const taken = new Uint32Array(needed);
-    let takenCount = 0;
-    for (let b = 0; b < inBoundary; b++) {
-      const j = boundary[b] ?? 0;
-      const m = magnitudes[j] ?? 0;
-      const i = candidates[j] ?? 0;
-      if (m > cut || (m === cut && i <= lowestTied)) taken[takenCount++] = i;
-      else if (residual !== null) residual[kept++] = i;
+    this.topKey = key;
+    return taken === chunk.length ? chunk : chunk.slice(0, taken);
+  }
+
+  private noteSent(i: number): void {
+    this.everSentFlag[i] = 1;
+    if (this.everSentCount === this.everSent.length) {
+      const grown = new Uint32Array(Math.min(this.parameterCount, this.everSent.length * 2));
+      grown.set(this.everSent);
+      this.everSent = grown;
     }
-    if (!this.inIndexOrder) {
-      indices.set(taken, sent);
-      return { indices: ascending(indices), residual };
+    this.everSent[this.everSentCount++] = i;
+  }
+
+  /** Every coordinate's key from scratch: one pass over P (a version that changed everything). */
+  private rebuild(x: Float32Array): void {
+    this.stackLength.fill(0);
+    this.entries = 0;
+    this.live = 0;
+    this.topKey = 0;
+    const xhat = this.broadcastWeights;
+    for (let i = 0; i < this.parameterCount; i++) {
+      const key = magnitudeKey((x[i] ?? 0) - (xhat[i] ?? 0));
+      this.keys[i] = key;
+      if (key === 0) continue;
+      this.live++;
+      this.push(key, i);
     }
-    // Both runs are in coordinate order: merge from the back.
-    let head = sent - 1;
-    let tail = needed - 1;
-    for (let at = sendCount - 1; tail >= 0; at--) {
-      const fromHead = indices[head] ?? 0;
-      const fromTail = taken[tail] ?? 0;
-      if (head >= 0 && fromHead > fromTail) {
-        indices[at] = fromHead;
-        head--;
-      } else {
-        indices[at] = fromTail;
-        tail--;
+  }
+
+  /** Drops the stale and repeated entries of every stack (they outnumbered the live ones). */
+  private compact(): void {
+    const { keys, stackLength, stacks, marks } = this;
+    let entries = 0;
+    for (let key = 1; key <= this.topKey; key++) {
+      const stack = stacks[key];
+      const length = stackLength[key] ?? 0;
+      if (stack === undefined || length === 0) continue;
+      let kept = 0;
+      for (let j = 0; j < length; j++) {
+        const i = stack[j] ?? 0;
+        if (keys[i] !== key || marks[i] === 1) continue;
+        marks[i] = 1;
+        stack[kept++] = i;
       }
+      for (let j = 0; j < kept; j++) marks[stack[j] ?? 0] = 0;
+      stackLength[key] = kept;
+      entries += kept;
     }
-    return { indices, residual };
+    this.entries = entries;
   }
-
-  private reserveBoundary(size: number): void {
-    if (this.boundary.length >= size) return;
-    const length = Math.min(this.parameterCount, Math.max(size, this.boundary.length * 2));
-    this.boundary = new Uint32Array(length);
-    this.scratch = new Float32Array(length);
-  }
-
-  private reserve(size: number): void {
-    if (this.candidates.length >= size) return;
-    const length = Math.min(this.parameterCount, Math.max(size, this.candidates.length * 2));
-    this.candidates = new Uint32Array(length);
-    this.magnitudes = new Float32Array(length);
-    this.magnitudeBits = new Uint32Array(this.magnitudes.buffer);
-  }
-}
-
-/** The indices sorted in place, after a linear check (one version's changes come sorted). */
-function ascending(indices: Uint32Array): Uint32Array {
-  for (let j = 1; j < indices.length; j++) {
-    if ((indices[j] ?? 0) < (indices[j - 1] ?? 0)) return indices.sort();
-  }
-  return indices;
 }

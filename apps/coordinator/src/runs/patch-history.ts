@@ -1,5 +1,3 @@
-/** A coordinate that never changed (or was forgotten). */
-const NEVER = -1;
 const EMPTY = new Uint32Array(0);
 
 /**
@@ -10,145 +8,143 @@ const EMPTY = new Uint32Array(0);
  * answered for; older workers, and versions that changed every coordinate (a
  * momentum or Adam step), get the full weights.
  *
- * Each remembered version keeps a bucket: the sorted coordinates whose last
- * change it is. Recording a version makes its changed coordinates its bucket
- * and marks them gone from their previous buckets (the version of each
- * coordinate's last change decides, so stale entries are skipped); a bucket
- * with more stale entries than live ones is compacted, so buckets never hold
- * more than twice their live entries. The coordinates changed since v are the
- * live entries of the buckets after v: O(answer) per acknowledgement, however
- * many versions back the worker's base is, where a union of one index list
- * per version would cost O(versions x k). Everything is read and written in
- * index order (no linked structure to chase): this is the hot loop of ingest.
+ * Each remembered version keeps its changed coordinates as they came (one
+ * copy, a sequential write: recording costs O(k) with no look-up per
+ * coordinate, which matters because it runs on every applied update). The
+ * coordinates changed since v are the union of the lists after v, made by a
+ * {@link CoordinateSet} (a bitmap that stays in cache and comes out sorted):
+ * O(entries listed + P / 1024). The usual question, what the latest version
+ * changed, is one list and no union.
  */
 export class PatchHistory {
-  /** Version of each coordinate's last change, NEVER where none is remembered. */
-  private readonly lastChanged: Float64Array;
-  /** Per remembered version v, at `v % capacity`: its bucket and its live entries. */
-  private readonly buckets: Uint32Array[];
-  private readonly liveCount: Uint32Array;
-  /** The version whose recording last took entries from a bucket (each is compacted once per recording). */
-  private readonly shrunkAt: Float64Array;
+  /** Per remembered version v, at `v % capacity`: its changed coordinates (null: all). */
+  private readonly lists: (Uint32Array | null)[];
   /** The latest recorded version and the oldest one a query may start after (minus one). */
   private latestVersion: number;
   private firstVersion: number;
-  /** The latest version that changed every coordinate, if any is remembered. */
-  private everythingChangedAt: number | undefined;
+  private readonly union: CoordinateSet;
 
   constructor(
     parameterCount: number,
     private readonly capacity: number,
     currentVersion: number,
   ) {
-    this.lastChanged = new Float64Array(parameterCount).fill(NEVER);
-    this.buckets = Array.from({ length: capacity }, () => EMPTY);
-    this.liveCount = new Uint32Array(capacity);
-    this.shrunkAt = new Float64Array(capacity).fill(NEVER);
+    this.lists = Array.from({ length: capacity }, () => EMPTY);
     this.latestVersion = currentVersion;
     this.firstVersion = currentVersion + 1;
+    this.union = new CoordinateSet(parameterCount);
   }
 
   /** Records the coordinates changed by the step that produced `version` (null: all). */
   record(version: number, changedIndices: Uint32Array | null): void {
     if (version !== this.latestVersion + 1) {
       // A gap (e.g. after a restore) makes what came before useless: start over.
-      this.forget();
+      this.lists.fill(EMPTY);
       this.firstVersion = version;
     }
     this.latestVersion = version;
     this.firstVersion = Math.max(this.firstVersion, version - this.capacity + 1);
-    const slot = version % this.capacity;
-    // The slot held version - capacity, no longer remembered.
-    this.buckets[slot] = EMPTY;
-    this.liveCount[slot] = 0;
-    if (changedIndices === null) {
-      this.everythingChangedAt = version;
-      return;
-    }
-    const { lastChanged, liveCount } = this;
-    const oldest = version - this.capacity;
-    const shrunk: { slot: number; version: number }[] = [];
-    for (const index of changedIndices) {
-      const last = lastChanged[index] ?? NEVER;
-      if (last > oldest) {
-        // last is within capacity versions back: its slot by subtraction (a float % is slow here).
-        const back = slot - (version - last);
-        const lastSlot = back < 0 ? back + this.capacity : back;
-        liveCount[lastSlot] = (liveCount[lastSlot] ?? 1) - 1;
-        if (this.shrunkAt[lastSlot] !== version) {
-          this.shrunkAt[lastSlot] = version;
-          shrunk.push({ slot: lastSlot, version: last });
-        }
-      }
-      lastChanged[index] = version;
-    }
-    this.buckets[slot] = sortedCopy(changedIndices);
-    liveCount[slot] = changedIndices.length;
-    for (const bucket of shrunk) this.compactIfSparse(bucket.slot, bucket.version);
+    this.lists[version % this.capacity] = changedIndices === null ? null : changedIndices.slice();
   }
 
   /**
    * Sorted coordinates changed after `fromVersion` up to the latest recorded
    * version, or undefined when the history cannot tell (too old, or a version
    * that changed everything) or when the patch would not be smaller than
-   * `maxEntries`. With `ordered` false the coordinates come in no particular
-   * order, which spares the sort when several versions contribute (a caller
-   * that de-duplicates and selects among them needs no order).
+   * `maxEntries`. With `ordered` false the coordinates may come in any order
+   * (one version's list as recorded).
    */
   changedSince(fromVersion: number, maxEntries: number, ordered = true): Uint32Array | undefined {
     if (fromVersion + 1 < this.firstVersion) return undefined;
-    if (this.everythingChangedAt !== undefined && fromVersion < this.everythingChangedAt) {
-      return undefined;
-    }
-    let count = 0;
+    let listed = 0;
     for (let v = fromVersion + 1; v <= this.latestVersion; v++) {
-      count += this.liveCount[v % this.capacity] ?? 0;
+      const list = this.lists[v % this.capacity];
+      if (list === null || list === undefined) return undefined;
+      listed += list.length;
     }
-    if (count >= maxEntries) return undefined;
-    const changed = new Uint32Array(count);
-    let filled = 0;
-    let bucketsUsed = 0;
+    if (fromVersion + 1 === this.latestVersion) {
+      const list = this.lists[this.latestVersion % this.capacity] ?? EMPTY;
+      if (list.length >= maxEntries) return undefined;
+      return ordered ? ascending(list.slice()) : list.slice();
+    }
+    const { union } = this;
     for (let v = fromVersion + 1; v <= this.latestVersion; v++) {
-      const before = filled;
-      filled = this.copyLive(v % this.capacity, v, changed, filled);
-      if (filled > before) bucketsUsed++;
+      const list = this.lists[v % this.capacity] ?? EMPTY;
+      for (const i of list) union.add(i);
+      if (union.size >= maxEntries) {
+        union.drain();
+        return undefined;
+      }
     }
-    // One bucket is sorted already; entries of several interleave.
-    return ordered && bucketsUsed > 1 ? changed.sort() : changed;
-  }
-
-  /** Copies the live entries of version's bucket into `out` from `at`; returns the next free position. */
-  private copyLive(slot: number, version: number, out: Uint32Array, at: number): number {
-    const bucket = this.buckets[slot] ?? EMPTY;
-    const lastChanged = this.lastChanged;
-    let next = at;
-    for (const index of bucket) if (lastChanged[index] === version) out[next++] = index;
-    return next;
-  }
-
-  /** Drops a bucket's stale entries once they outnumber the live ones (amortised O(1) per change). */
-  private compactIfSparse(slot: number, version: number): void {
-    const bucket = this.buckets[slot] ?? EMPTY;
-    const live = this.liveCount[slot] ?? 0;
-    if (live * 2 >= bucket.length) return;
-    const kept = live === 0 ? EMPTY : new Uint32Array(live);
-    if (live > 0) this.copyLive(slot, version, kept, 0);
-    this.buckets[slot] = kept;
-  }
-
-  private forget(): void {
-    this.lastChanged.fill(NEVER);
-    this.buckets.fill(EMPTY);
-    this.liveCount.fill(0);
-    this.everythingChangedAt = undefined;
+    return listed === 0 ? new Uint32Array(0) : union.drain();
   }
 }
 
-/** The indices in increasing order (a step's changed indices usually are already). */
-function sortedCopy(indices: Uint32Array): Uint32Array {
-  const copy = indices.slice();
-  for (let i = 1; i < copy.length; i++) {
-    if ((copy[i] ?? 0) < (copy[i - 1] ?? 0)) return copy.sort();
+/** The indices sorted in place, after a linear check (a step's changed indices usually are). */
+function ascending(indices: Uint32Array): Uint32Array {
+  for (let i = 1; i < indices.length; i++) {
+    if ((indices[i] ?? 0) < (indices[i - 1] ?? 0)) return indices.sort();
   }
-  return copy;
+  return indices;
+}
+
+/**
+ * A set of coordinates below P that comes out sorted: a bitmap of P bits
+ * (P / 8 bytes, which stays in cache) under a summary with one bit per
+ * bitmap word. Draining visits the summary (P / 1024 words) and only the
+ * words that hold members, so it costs O(P / 1024 + members), with no sort.
+ */
+export class CoordinateSet {
+  private readonly words: Uint32Array;
+  private readonly summary: Uint32Array;
+  private count = 0;
+
+  constructor(parameterCount: number) {
+    this.words = new Uint32Array(Math.ceil(parameterCount / 32));
+    this.summary = new Uint32Array(Math.ceil(this.words.length / 32));
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(i: number): boolean {
+    return ((this.words[i >>> 5] ?? 0) & (1 << (i & 31))) !== 0;
+  }
+
+  /** Adds i; returns whether it was new. */
+  add(i: number): boolean {
+    const w = i >>> 5;
+    const word = this.words[w] ?? 0;
+    const bit = 1 << (i & 31);
+    if ((word & bit) !== 0) return false;
+    this.words[w] = word | bit;
+    this.summary[w >>> 5] = (this.summary[w >>> 5] ?? 0) | (1 << (w & 31));
+    this.count++;
+    return true;
+  }
+
+  /** The members in increasing order; the set is empty after. */
+  drain(): Uint32Array {
+    const out = new Uint32Array(this.count);
+    const { words, summary } = this;
+    let n = 0;
+    for (let s = 0; s < summary.length; s++) {
+      let high = summary[s] ?? 0;
+      if (high === 0) continue;
+      summary[s] = 0;
+      while (high !== 0) {
+        const w = (s << 5) | (31 - Math.clz32(high & -high));
+        high &= high - 1;
+        let low = words[w] ?? 0;
+        words[w] = 0;
+        while (low !== 0) {
+          out[n++] = (w << 5) | (31 - Math.clz32(low & -low));
+          low &= low - 1;
+        }
+      }
+    }
+    this.count = 0;
+    return out;
+  }
 }
