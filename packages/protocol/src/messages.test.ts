@@ -86,7 +86,7 @@ describe('worker messages', () => {
     }
   });
 
-  it('requires fromVersion exactly for sparse patches', () => {
+  it('requires fromVersion exactly for sparse patches and steps', () => {
     const base = {
       type: 'weights',
       runId: 'r',
@@ -99,6 +99,13 @@ describe('worker messages', () => {
     expect(
       WeightsSchema.safeParse({ ...base, encoding: 'sparse-patch', fromVersion: 4 }).success,
     ).toBe(true);
+    expect(WeightsSchema.safeParse({ ...base, encoding: 'sparse-step' }).success).toBe(false);
+    expect(
+      WeightsSchema.safeParse({ ...base, encoding: 'sparse-step', fromVersion: 4 }).success,
+    ).toBe(true);
+    expect(
+      WeightsSchema.safeParse({ ...base, encoding: 'sparse-delta', fromVersion: 4 }).success,
+    ).toBe(false);
   });
 
   it('requires the restart epoch on every weights message', () => {

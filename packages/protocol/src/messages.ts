@@ -180,6 +180,12 @@ export type PullRequest = z.output<typeof PullRequestSchema>;
  * equal to, the global model at `version`; dense weights (a `pull` without
  * `haveVersion`) make it equal.
  *
+ * A step (`sparse-step`, protocol 4) carries DIFFERENCES instead, usually in
+ * f16: the worker sets w <- fround(w + d) at each coordinate. The coordinator
+ * sends one only when its own record of the model moved from `fromVersion` to
+ * `version` by exactly that float32 sum on the copy the worker holds, so the
+ * copy still ends bit-identical, at half the bytes of f32 new values.
+ *
  * `epoch`: the coordinator's restart epoch. A worker applies a patch only on
  * weights of the same epoch (or on version 0 built from the seed); a patch of
  * another epoch was computed against another history, even at the same version
@@ -200,6 +206,15 @@ export const WeightsSchema = z.discriminatedUnion('encoding', [
     version: version(),
     epoch: epoch(),
     encoding: z.literal('sparse-patch'),
+    fromVersion: version(),
+    payload: BytesSchema,
+  }),
+  z.strictObject({
+    type: z.literal('weights'),
+    runId: id(),
+    version: version(),
+    epoch: epoch(),
+    encoding: z.literal('sparse-step'),
     fromVersion: version(),
     payload: BytesSchema,
   }),

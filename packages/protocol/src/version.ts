@@ -3,7 +3,7 @@
  * change a peer of the previous version would misread; the coordinator refuses
  * a `hello` that carries another version with a `protocol-version` error.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** Outcome of {@link checkProtocolVersion}. */
 export type ProtocolVersionCheck =

@@ -485,6 +485,40 @@ describe('TrainingEngine weights', () => {
     engine.dispose();
   });
 
+  it('a step patch adds its differences as float32 sums, and refuses one that overflows', async () => {
+    const { engine, model } = await engineFor(testAssignment());
+    const P = engine.parameterCount;
+    const before = engine.global.slice();
+    const indices = Uint32Array.of(0, 17, 6000, P - 1);
+    // f16-representable steps, as the wire carries them; the sums round to float32.
+    const steps = Float32Array.of(0.5, -(2 ** -14), 2 ** -24, 1024);
+    engine.applyPatch({ length: P, indices, values: steps }, 0, 1, 'steps');
+    const expected = before.slice();
+    indices.forEach((i, j) => (expected[i] = Math.fround(before[i] + steps[j])));
+    expect(engine.version).toBe(1);
+    expect(firstDifference(engine.global, expected)).toBe(-1);
+    expect(firstDifference(await readFlatWeights(model), expected)).toBe(-1);
+
+    const overflow = {
+      length: P,
+      indices: Uint32Array.of(3, 5),
+      values: Float32Array.of(1, 3.4e38),
+    };
+    engine.applyPatch(
+      { length: P, indices: Uint32Array.of(5), values: Float32Array.of(3.4e38) },
+      1,
+      2,
+    );
+    expect(() => {
+      engine.applyPatch(overflow, 2, 3, 'steps');
+    }).toThrow(/invalid-patch/);
+    expected[5] = 3.4e38;
+    expect(engine.version).toBe(2);
+    expect(firstDifference(engine.global, expected)).toBe(-1);
+    expect(firstDifference(await readFlatWeights(model), expected)).toBe(-1);
+    engine.dispose();
+  });
+
   it('refuses a patch from another version and leaves everything unchanged', async () => {
     const { engine, model } = await engineFor(testAssignment());
     const before = engine.global.slice();

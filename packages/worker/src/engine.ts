@@ -264,19 +264,28 @@ export class TrainingEngine {
   }
 
   /**
-   * Moves the global weights from `fromVersion` to `toVersion` with a patch of NEW values:
-   * global[indices[j]] = values[j] (assignment, not addition, so the copy stays bit-identical
-   * to the coordinator's), and the same in the model's variables in place: one upload of
-   * the touched coordinates, not a rebuild.
+   * Moves the global weights from `fromVersion` to `toVersion` with a patch, and the
+   * model's variables with them (the tensors it touches are uploaded again, not rebuilt):
+   * - `values` (sparse-patch weights): NEW values, global[indices[j]] = values[j]
+   *   (assignment, not addition, so the copy stays bit-identical to the coordinator's);
+   * - `steps` (sparse-step weights): differences, global[indices[j]] = fround(global[indices[j]]
+   *   + values[j]), the float32 sum the coordinator computed on the same copy, so the
+   *   copy stays bit-identical too (a JS double sum of two float32 numbers rounded to
+   *   float32 is the IEEE float32 sum).
    *
-   * @param patch - the changed coordinates and their new values (sparse-patch weights).
+   * @param patch - the changed coordinates and their new values or differences.
    * @param fromVersion - the version the patch starts from; must equal {@link TrainingEngine.version}.
    * @param toVersion - the version it brings the weights to, >= fromVersion.
    * @throws {@link EngineError} `version-mismatch` (pull dense instead), `no-weights`,
-   *   `invalid-version`, `length-mismatch`, `invalid-patch`, `busy`, `disposed`; nothing
-   *   changes on throw.
+   *   `invalid-version`, `length-mismatch`, `invalid-patch` (also a step whose sum is not
+   *   finite), `busy`, `disposed`; nothing changes on throw.
    */
-  applyPatch(patch: SparseVector, fromVersion: number, toVersion: number): void {
+  applyPatch(
+    patch: SparseVector,
+    fromVersion: number,
+    toVersion: number,
+    kind: 'values' | 'steps' = 'values',
+  ): void {
     this.assertIdle();
     assertVersion(fromVersion, 'fromVersion');
     assertVersion(toVersion, 'toVersion');
@@ -304,11 +313,24 @@ export class TrainingEngine {
       if (!(error instanceof InvalidSparseVectorError)) throw error;
       throw new EngineError('invalid-patch', error.message, { cause: error });
     }
-    const { indices, values } = patch;
-    // validateSparseVector refused non-finite values, so nothing below can fail half-way.
+    const { indices } = patch;
+    const values = kind === 'values' ? patch.values : this.steppedValues(patch);
+    // Every value is finite here, so nothing below can fail half-way.
     for (let j = 0; j < indices.length; j++) this.globalWeights[indices[j]] = values[j];
     this.trainer.patchBase(indices, this.globalWeights);
     this.currentVersion = toVersion;
+  }
+
+  /** The new values global + step of a step patch, checked finite before anything changes. */
+  private steppedValues({ indices, values: steps }: SparseVector): Float32Array {
+    const values = new Float32Array(indices.length);
+    for (let j = 0; j < indices.length; j++) {
+      values[j] = this.globalWeights[indices[j]] + steps[j];
+      if (!Number.isFinite(values[j])) {
+        throw new EngineError('invalid-patch', `the step at ${indices[j]} overflows float32`);
+      }
+    }
+    return values;
   }
 
   /**

@@ -112,9 +112,10 @@ export function flatWeightsFromDense(
 /**
  * Brings the engine to the weights of a `Weights` message: dense weights are
  * decoded, checked against the engine's layout and adopted whole; a sparse patch
- * (NEW values of the coordinates changed since `fromVersion`) is decoded with
- * P as its exact length and applied on top of the engine's copy, only when the
- * copy is of the patch's restart epoch (or is version 0 built from the seed).
+ * (NEW values of the coordinates changed since `fromVersion`) or step (their
+ * differences) is decoded with P as its exact length and applied on top of the
+ * engine's copy, only when the copy is of the patch's restart epoch (or is
+ * version 0 built from the seed).
  *
  * @throws CodecError for malformed bytes, {@link WeightsLayoutError} for weights of
  *   another model, {@link WeightsEpochError} for a patch of another epoch, EngineError (`version-mismatch` when the patch starts at another
@@ -139,6 +140,7 @@ export function applyWeightsMessage(engine: TrainingEngine, weights: Weights): v
     maxCount: parameterCount,
     expectedLength: parameterCount,
   });
-  engine.applyPatch(patch, weights.fromVersion, weights.version);
+  const kind = weights.encoding === 'sparse-step' ? 'steps' : 'values';
+  engine.applyPatch(patch, weights.fromVersion, weights.version, kind);
   epochs.set(engine, weights.epoch);
 }
