@@ -253,6 +253,16 @@ export const CompressionConfigSchema = z.strictObject({
    * sends every changed coordinate (exact patches, the protocol-1 behaviour).
    */
   downstreamDensity: fraction().optional(),
+  /**
+   * 'f16': a patch that brings a worker exactly one version forward carries the
+   * broadcast model's step in f16 (a `sparse-step` weights message, half the bytes
+   * of f32 new values); the broadcast model then moves by f16-rounded steps, and
+   * what the rounding leaves (about 2^-11 of a step) stays in the error memory
+   * until the coordinate is among the largest again, or is dropped as settled
+   * when under 2^-10 of the weight (docs/algorithms.md#downstream-patches).
+   * 'f32': new values only, the broadcast model takes the global values exactly.
+   */
+  downstreamValueFormat: z.enum(['f32', 'f16']).default('f32'),
 });
 
 export const TrainingConfigSchema = z.strictObject({

@@ -45,6 +45,22 @@ export class WeightsReplies {
     const sameHistory = haveVersion === 0 || haveEpoch === this.epoch;
     const have = sameHistory ? haveVersion : undefined;
     const reply = run.downstream.reply(workerId, have, engine);
+    if (reply.kind === 'step') {
+      // f16-exact by construction (the broadcast model moved by exactly these).
+      const payload = encodeSparseUpdate(
+        { length: engine.parameterCount, indices: reply.indices, values: reply.steps },
+        { valueFormat: 'f16' },
+      );
+      return {
+        type: 'weights',
+        runId: run.id,
+        version,
+        epoch: this.epoch,
+        encoding: 'sparse-step',
+        fromVersion: reply.fromVersion,
+        payload,
+      };
+    }
     if (reply.kind === 'patch') {
       const payload = encodeSparseUpdate(
         { length: engine.parameterCount, indices: reply.indices, values: reply.values },

@@ -34,6 +34,13 @@ interface SimWorker {
 function adopt(worker: SimWorker, reply: DownstreamReply, engine: RunEngine): void {
   if (reply.kind === 'dense') {
     worker.weights = engine.weights.slice();
+  } else if (reply.kind === 'step') {
+    expect(reply.fromVersion).toBe(worker.version);
+    // As the worker engine does: the Float32Array store rounds the sum to float32.
+    for (let j = 0; j < reply.indices.length; j++) {
+      const i = reply.indices[j] ?? 0;
+      worker.weights[i] = (worker.weights[i] ?? 0) + (reply.steps[j] ?? 0);
+    }
   } else {
     expect(reply.fromVersion).toBe(worker.version);
     for (let j = 0; j < reply.indices.length; j++) {
@@ -383,5 +390,53 @@ describe('CoordinateSet', () => {
       expect(set.size).toBe(0);
     }
     expect(set.has(69_999)).toBe(false);
+  });
+});
+
+describe('WorkerReplicas with f16 steps', () => {
+  it('with f16 steps, a worker one version behind gets the step, lands on the broadcast bit for bit and stays within 2^-10 of the global model where nothing is pending', () => {
+    const P = 3000;
+    const budget = 300;
+    const random = mulberry32(23);
+    const initial = Float32Array.from({ length: P }, () => random() - 0.5);
+    const engine = asyncEngine(initial.slice());
+    const replicas = new WorkerReplicas(initial, budget, { steps: true });
+    const workers: SimWorker[] = ['a', 'b'].map((id) => ({
+      id,
+      weights: initial.slice(),
+      version: 0,
+      seq: 0,
+    }));
+    for (const worker of workers) engine.join(worker.id, 0);
+    let steps = 0;
+    let patches = 0;
+    for (let round = 0; round < 40; round++) {
+      // One version per round, as a synchronous round of two is; both workers then ask.
+      const sender = workers[round % 2]!;
+      expect(submitFrom(engine, sender, randomUpdate(random, P, 30, 0.01), round)).toBe('applied');
+      for (const worker of workers) {
+        const reply = replicas.reply(worker.id, worker.version, engine);
+        if (reply.kind === 'step') steps++;
+        else if (reply.kind === 'patch') patches++;
+        adopt(worker, reply, engine);
+        expect(sameBits(worker.weights, replicas.broadcast)).toBe(true);
+      }
+    }
+    expect(patches).toBe(0);
+    expect(steps).toBe(80);
+    // Off what is still in the error memory, x̂ is within the settled bound of x.
+    const x = engine.weights;
+    const xhat = replicas.broadcast;
+    for (let i = 0; i < P; i++) {
+      const gap = Math.abs((x[i] ?? 0) - (xhat[i] ?? 0));
+      // Settled, or the last step's f16 remainder (about 2^-11 of a 0.01 step) still pending.
+      expect(gap).toBeLessThanOrEqual(Math.max(2 ** -10 * Math.abs(x[i] ?? 0), 2 ** -20, 1e-5));
+    }
+    // Dense weights are x, not x̂: that worker is sent new values from then on.
+    const dense = replicas.reply('a', undefined, engine);
+    expect(dense.kind).toBe('dense');
+    adopt(workers[0]!, dense, engine);
+    expect(submitFrom(engine, workers[0]!, randomUpdate(random, P, 30, 0.01), 99)).toBe('applied');
+    expect(replicas.reply('a', workers[0]!.version, engine).kind).toBe('patch');
   });
 });

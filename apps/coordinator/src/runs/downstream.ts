@@ -1,3 +1,4 @@
+import { roundToFloat16 } from '@vtrain/protocol';
 import { CoordinateSet } from './patch-history.js';
 
 /** What to send a worker: the full weights, or new values of at most `budget` coordinates. */
@@ -10,6 +11,15 @@ export type DownstreamReply =
       readonly indices: Uint32Array;
       /** The broadcast model's values there (new values, not differences). */
       readonly values: Float32Array;
+    }
+  | {
+      /** One version's broadcast chunk as f16 steps, to add: x̂_v = fround(x̂_(v-1) + step). */
+      readonly kind: 'step';
+      readonly fromVersion: number;
+      /** Increasing coordinates. */
+      readonly indices: Uint32Array;
+      /** f16-exact differences. */
+      readonly steps: Float32Array;
     };
 
 /** The global model as a reply is computed from it. */
@@ -41,7 +51,37 @@ interface Replica {
   pending: Follower | undefined;
   /** Set while the worker is disconnected: the order in which departed replicas are dropped. */
   departedAt: number | undefined;
+  /**
+   * Whether the copy is x̂ off the owed coordinates (a worker that started from
+   * version 0); false after dense weights, which are x, not x̂, so a step (made
+   * on x̂) would not land on them.
+   */
+  readonly followsBroadcast: boolean;
 }
+
+/** A version's chunk in increasing order, with its f16 steps when it has them. */
+interface Chunk {
+  readonly indices: Uint32Array;
+  readonly steps: Float32Array | undefined;
+}
+
+/** Options of {@link WorkerReplicas}. */
+export interface DownstreamOptions {
+  /**
+   * x̂ moves by f16-rounded steps and a worker one version behind gets the step
+   * (`compression.downstreamValueFormat: 'f16'`).
+   */
+  readonly steps?: boolean;
+}
+
+/**
+ * A coordinate whose error after an f16 step is at most this fraction of its weight (or
+ * {@link SETTLED_ABSOLUTE}) leaves the error memory until x changes there again: f16
+ * rounds a step to about 2^-11 of itself, and chasing that remainder would send every
+ * coordinate twice.
+ */
+const SETTLED_RELATIVE = 2 ** -10;
+const SETTLED_ABSOLUTE = 2 ** -20;
 
 const EMPTY = new Uint32Array(0);
 
@@ -149,7 +189,7 @@ export class WorkerReplicas {
   /** The global version x̂ was last brought to. */
   private broadcastVersion = 0;
   /** The chunks of the last {@link BROADCAST_HISTORY_VERSIONS} versions, at `version % capacity`. */
-  private readonly chunks: Uint32Array[] = [];
+  private readonly chunks: Chunk[] = [];
   private readonly chunkVersions = new Float64Array(BROADCAST_HISTORY_VERSIONS).fill(-1);
   /** Sorts and de-duplicates a reply's coordinates. */
   private readonly replySet: CoordinateSet;
@@ -179,10 +219,14 @@ export class WorkerReplicas {
    * @param initialWeights - version 0, which every worker builds for itself.
    * @param budget - B >= 1: most coordinates per patch.
    */
+  private readonly steps: boolean;
+
   constructor(
     initialWeights: Float32Array,
     readonly budget: number,
+    options: DownstreamOptions = {},
   ) {
+    this.steps = options.steps ?? false;
     this.parameterCount = initialWeights.length;
     this.broadcastWeights = initialWeights.slice();
     this.replySet = new CoordinateSet(this.parameterCount);
@@ -259,8 +303,20 @@ export class WorkerReplicas {
     }
     // At most this many (chunks may share coordinates).
     let listed = owed.length - cursor;
-    for (let v = from + 1; v <= model.version; v++) listed += this.chunkAt(v).length;
+    for (let v = from + 1; v <= model.version; v++) listed += this.chunkAt(v).indices.length;
     if (listed >= denseLimit) return this.dense(workerId, model);
+    const step = this.chunkAt(model.version);
+    if (
+      replica.followsBroadcast &&
+      step.steps !== undefined &&
+      from === model.version - 1 &&
+      cursor >= owed.length &&
+      step.indices.length <= this.budget
+    ) {
+      // One version, nothing owed: the copy is x̂_(v-1) and the chunk's steps make it x̂_v.
+      replica.pending = { label: model.version, owed: EMPTY, cursor: 0 };
+      return { kind: 'step', fromVersion: haveVersion, indices: step.indices, steps: step.steps };
+    }
     const { indices, next } = this.choose(from, model.version, owed, cursor);
     const values = new Float32Array(indices.length);
     const x = this.broadcastWeights;
@@ -294,7 +350,7 @@ export class WorkerReplicas {
     const { budget, replySet } = this;
     let overflow: number[] | undefined;
     for (let v = from + 1; v <= to; v++) {
-      const chunk = this.chunkAt(v);
+      const chunk = this.chunkAt(v).indices;
       for (const i of chunk) {
         if (replySet.size < budget) replySet.add(i);
         else if (!replySet.has(i)) (overflow ??= []).push(i);
@@ -316,9 +372,10 @@ export class WorkerReplicas {
   }
 
   /** The broadcast chunk of `version` (empty when none was made then). */
-  private chunkAt(version: number): Uint32Array {
+  private chunkAt(version: number): Chunk {
     const slot = version % BROADCAST_HISTORY_VERSIONS;
-    return this.chunkVersions[slot] === version ? (this.chunks[slot] ?? EMPTY) : EMPTY;
+    const chunk = this.chunkVersions[slot] === version ? this.chunks[slot] : undefined;
+    return chunk ?? { indices: EMPTY, steps: undefined };
   }
 
   /** The worker's record brought to `haveVersion`, or undefined when it cannot be. */
@@ -339,6 +396,7 @@ export class WorkerReplicas {
       state: { label: 0, owed: EMPTY, cursor: 0 },
       pending: undefined,
       departedAt: undefined,
+      followsBroadcast: true,
     };
     this.replicas.set(workerId, fresh);
     return fresh;
@@ -350,6 +408,7 @@ export class WorkerReplicas {
       state: { label: model.version, owed: EMPTY, cursor: 0 },
       pending: undefined,
       departedAt: undefined,
+      followsBroadcast: false,
     });
     // Broadcast chunks after V must be told apart from what came before.
     this.advance(model);
@@ -425,11 +484,15 @@ export class WorkerReplicas {
     if (key > this.topKey) this.topKey = key;
   }
 
-  /** Pops up to `capacity` coordinates of the largest |e| into x̂; returns them. */
-  private takeLargest(capacity: number, x: Float32Array): Uint32Array {
+  /**
+   * Pops up to `capacity` coordinates of the largest |e| into x̂; returns them in
+   * increasing order. With steps, x̂ moves there by the f16-rounded difference
+   * (all or none of the chunk: a difference beyond f16 makes it a values-only chunk,
+   * x̂ := x), and a remainder that is not settled goes back into the error memory.
+   */
+  private takeLargest(capacity: number, x: Float32Array): Chunk {
     const chunk = new Uint32Array(Math.min(capacity, this.live));
     const { keys, stackLength, stacks } = this;
-    const xhat = this.broadcastWeights;
     let taken = 0;
     let key = this.topKey;
     while (taken < chunk.length && key > 0) {
@@ -441,7 +504,6 @@ export class WorkerReplicas {
         if (keys[i] !== key) continue; // stale: its error moved to another key, or went out
         keys[i] = 0;
         this.live--;
-        xhat[i] = x[i] ?? 0;
         chunk[taken++] = i;
         if (this.everSentFlag[i] === 0) this.noteSent(i);
       }
@@ -449,7 +511,41 @@ export class WorkerReplicas {
       if (length === 0) key--;
     }
     this.topKey = key;
-    return taken === chunk.length ? chunk : chunk.slice(0, taken);
+    const indices = (taken === chunk.length ? chunk : chunk.slice(0, taken)).sort();
+    const steps = this.steps ? this.stepInto(indices, x) : undefined;
+    if (steps === undefined) {
+      const xhat = this.broadcastWeights;
+      for (const i of indices) xhat[i] = x[i] ?? 0;
+    }
+    return { indices, steps };
+  }
+
+  /**
+   * x̂ := fround(x̂ + f16(x − x̂)) at `indices`; the steps, or undefined (x̂
+   * untouched) when one is beyond f16. Remainders that are not settled are keyed
+   * again only now, so none is taken twice in one chunk.
+   */
+  private stepInto(indices: Uint32Array, x: Float32Array): Float32Array | undefined {
+    const xhat = this.broadcastWeights;
+    const steps = new Float32Array(indices.length);
+    for (let j = 0; j < indices.length; j++) {
+      const i = indices[j] ?? 0;
+      steps[j] = roundToFloat16((x[i] ?? 0) - (xhat[i] ?? 0));
+      if (!Number.isFinite(steps[j])) return undefined;
+    }
+    for (let j = 0; j < indices.length; j++) {
+      const i = indices[j] ?? 0;
+      xhat[i] = (xhat[i] ?? 0) + (steps[j] ?? 0); // the Float32Array rounds: the float32 sum
+      const xi = x[i] ?? 0;
+      const rest = xi - (xhat[i] ?? 0);
+      const settled = Math.max(SETTLED_RELATIVE * Math.abs(xi), SETTLED_ABSOLUTE);
+      if (Math.abs(rest) <= settled) continue;
+      const key = magnitudeKey(rest);
+      this.keys[i] = key;
+      this.live++;
+      this.push(key, i);
+    }
+    return steps;
   }
 
   private noteSent(i: number): void {

@@ -406,7 +406,9 @@ export class RunManager {
       stored: { ...stored, version: checkpoint.version, elapsedSeconds: checkpoint.elapsedSeconds },
       engine,
       model,
-      downstream: new WorkerReplicas(model.initialWeights, model.downstreamBudget),
+      downstream: new WorkerReplicas(model.initialWeights, model.downstreamBudget, {
+        steps: config.compression.downstreamValueFormat === 'f16',
+      }),
       shards,
       workers: new Map(),
       elapsedBase: checkpoint.elapsedSeconds,

@@ -9,6 +9,7 @@ export {
   encodeSparseUpdate,
   encodedSparseUpdateSize,
   maxEncodedSparseUpdateSize,
+  roundToFloat16,
   sparseBytesPerValue,
 } from './sparse-update.js';
 export type {

@@ -67,6 +67,16 @@ export interface SparseDecodeLimits {
   expectedLength?: number;
 }
 
+/**
+ * The value an f16 payload carries for `x`: x rounded to the nearest binary16 (ties to
+ * even), widened back exactly; infinite when |x| >= 65520 (which the encoder refuses).
+ * A sender that must know exactly what its peer will read (a step the peer adds) rounds
+ * with this before encoding.
+ */
+export function roundToFloat16(x: number): number {
+  return f16round(x);
+}
+
 /** Bytes per value: 4 for f32, 2 for f16. */
 export function sparseBytesPerValue(valueFormat: SparseValueFormat): 2 | 4 {
   return valueFormat === 'f16' ? 2 : 4;
