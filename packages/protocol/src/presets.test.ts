@@ -52,6 +52,7 @@ describe('RUN_PRESETS', () => {
       errorFeedback: true,
       valueFormat: 'f16',
       downstreamDensity: 0.1,
+      downstreamValueFormat: 'f16',
     });
     const sparse = RunConfigSchema.parse({ name: 'x', ...preset('sparse-async').config });
     expect(sparse.schedule.kind).toBe('async');

@@ -58,8 +58,8 @@ const BENCH_TRAINING = {
  * Each worker takes 50 Adam steps (batch 64, rate 5e-3) from the round's
  * model and sends the change of its weights as 1% top-k with error feedback
  * in f16; the coordinator applies the mean of the round's changes with
- * server SGD at rate 2 and sends each worker the round's change exactly
- * (downstream budget 10%). MNIST in two IID shards, the 784-128-10 MLP, the full
+ * server SGD at rate 2 and sends each worker the round's change as f16 steps
+ * (downstream budget 10%; docs/algorithms.md#downstream-patches). MNIST in two IID shards, the 784-128-10 MLP, the full
  * test set evaluated after every round. The density is the one that reached
  * 95.6% with the fewest socket.io bytes among 0.5%, 0.75%, 1%, 1.5%, 2%, 3% and 5%
  * (`bench/src/peer/explore.ts`, one run each): sparser updates take more rounds,
@@ -84,7 +84,14 @@ const FASTEST: RunPreset = {
     // workers' 1% (at most 2% with two workers), so every reply is exact. At the default
     // budget (B = k) the workers' copies lag the global model (with 3% top-k, accuracy
     // stalled near 90.5%).
-    compression: { density: 0.01, errorFeedback: true, valueFormat: 'f16', downstreamDensity: 0.1 },
+    // Replies to a worker one version behind carry the round's change as f16 steps.
+    compression: {
+      density: 0.01,
+      errorFeedback: true,
+      valueFormat: 'f16',
+      downstreamDensity: 0.1,
+      downstreamValueFormat: 'f16',
+    },
     schedule: { kind: 'local-sgd', period: { rule: 'fixed', steps: 50 } },
     evaluation: { everyVersions: 1 },
     stop: { targetAccuracy: 0.97, maxSeconds: 3600 },

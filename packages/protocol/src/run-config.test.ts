@@ -20,7 +20,12 @@ describe('RunConfigSchema', () => {
     expect(config.seed).toBe(1);
     expect(config.model).toEqual({ kind: 'mlp', hiddenUnits: [128] });
     expect(config.dataset).toEqual({ name: 'mnist', partition: { kind: 'iid' }, shards: 16 });
-    expect(config.compression).toEqual({ density: 0.01, errorFeedback: true, valueFormat: 'f32' });
+    expect(config.compression).toEqual({
+      density: 0.01,
+      errorFeedback: true,
+      valueFormat: 'f32',
+      downstreamValueFormat: 'f32',
+    });
     expect(config.training.workerOptimizer).toEqual({ kind: 'sgd', learningRate: 0.1 });
     expect(config.training.serverOptimizer).toEqual({ kind: 'sgd', learningRate: 1 });
     expect(config.aggregation).toEqual({

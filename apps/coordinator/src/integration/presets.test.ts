@@ -97,6 +97,7 @@ describe('run presets over HTTP', () => {
       errorFeedback: true,
       valueFormat: 'f16',
       downstreamDensity: 0.1,
+      downstreamValueFormat: 'f16',
     });
     expect(config.evaluation.everyVersions).toBe(1);
   });
@@ -152,6 +153,7 @@ describe('DEMO_RUN', () => {
         errorFeedback: true,
         valueFormat: 'f16',
         downstreamDensity: 0.1,
+        downstreamValueFormat: 'f16',
       },
       schedule: { kind: 'local-sgd', period: { rule: 'fixed', steps: 50 } },
       evaluation: { everyVersions: 1 },

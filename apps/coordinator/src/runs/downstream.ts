@@ -136,10 +136,10 @@ const LAG_SAMPLES = 64;
  * reply lags (versions between a worker's consecutive replies): with N
  * workers sending in turn L ≈ N, so the chunks a typical worker missed fit
  * one reply; a synchronous round has L = 1 and c = B. When e holds at most
- * c entries a chunk takes all of it and x̂ = x (the demo run: a synchronous
- * round whose workers' top-k supports together fit the 10% budget stays
- * exact every round, as it was with a copy per worker). With B ≥ P every
- * chunk takes all of e: exact patches.
+ * c entries a chunk takes all of it and x̂ = x (a synchronous round whose
+ * workers' top-k supports together fit the budget stays exact every round,
+ * as it was with a copy per worker; with f16 steps, up to the settled
+ * remainders). With B ≥ P every chunk takes all of e: exact patches.
  *
  * A worker whose missed chunks exceed B gets B of them (the oldest first) and
  * is owed the rest, which fills the room its next replies leave after their

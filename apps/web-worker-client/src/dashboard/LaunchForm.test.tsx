@@ -95,6 +95,7 @@ describe('LaunchForm', () => {
         errorFeedback: true,
         valueFormat: 'f16',
         downstreamDensity: 0.1,
+        downstreamValueFormat: 'f16',
       },
       schedule: { kind: 'local-sgd', period: { rule: 'fixed', steps: 50 } },
       stop: { targetAccuracy: 0.97, maxSeconds: 3600 },
