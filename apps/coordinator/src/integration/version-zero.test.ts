@@ -4,20 +4,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCoordinator } from './harness.js';
 import { connectRawWorker, sparsePayload, welcomed, sameBits } from './raw-worker.js';
 
-/** Applies a sparse patch (new values) to a worker's copy. */
+/** Applies a sparse patch (new values) or step (differences, added in float32) to a worker's copy. */
 function applyPatch(
   copy: Float32Array,
   weights: { encoding: string; payload: ArrayBuffer | Uint8Array },
 ): number {
-  if (weights.encoding !== 'sparse-patch')
+  if (weights.encoding !== 'sparse-patch' && weights.encoding !== 'sparse-step')
     throw new Error(`expected a patch, got ${weights.encoding}`);
   const patch = decodeSparseUpdate(new Uint8Array(weights.payload), {
     maxLength: copy.length,
     maxCount: copy.length,
     expectedLength: copy.length,
   });
+  const step = weights.encoding === 'sparse-step';
   patch.indices.forEach((index, j) => {
-    copy[index] = patch.values[j] ?? 0;
+    copy[index] = (step ? (copy[index] ?? 0) : 0) + (patch.values[j] ?? 0);
   });
   return patch.indices.length;
 }
@@ -125,6 +126,57 @@ describe('version 0 built by the worker', () => {
       const dense = await socket.emitWithAck('pull', { type: 'pull', runId: id });
       if (dense.type !== 'weights') throw new Error(dense.message);
       expect(dense.encoding).toBe('dense');
+    } finally {
+      socket.disconnect();
+      await coordinator.api(`/api/runs/${id}/stop`, { method: 'POST' });
+    }
+  }, 120_000);
+
+  it('with f16 steps, a worker one version behind gets the step and lands on the broadcast model bit for bit', async () => {
+    const id = await coordinator.createRun({
+      name: 'steps',
+      seed: 99,
+      dataset: { name: 'synthetic', shards: 2 },
+      model: { kind: 'mlp', hiddenUnits: [16] },
+      compression: { density: 0.05, downstreamValueFormat: 'f16', downstreamDensity: 0.5 },
+      schedule: { kind: 'async' },
+      evaluation: { everyVersions: 1000, testExamples: 100 },
+      stop: { maxSeconds: 600 },
+    });
+    const run = coordinator.coordinator.manager.liveRun(id);
+    if (!run) throw new Error('run not live');
+    const copy = run.engine.weights.slice(); // version 0, as the worker builds it
+    const socket = await connectRawWorker(coordinator.url);
+    try {
+      await welcomed(socket);
+      const P = copy.length;
+      for (let seq = 0; seq < 3; seq++) {
+        const ack = await socket.emitWithAck('update', {
+          type: 'update',
+          runId: id,
+          seq,
+          baseVersion: seq,
+          steps: 1,
+          samples: 32,
+          trainLoss: 2,
+          computeMs: 5,
+          payload: sparsePayload(P, [
+            [3 + seq, 0.0123],
+            [40, -0.0071 * (seq + 1)],
+          ]),
+        });
+        if (ack.type !== 'ack' || ack.weights === undefined) throw new Error(JSON.stringify(ack));
+        expect(ack).toMatchObject({ status: 'applied', version: seq + 1 });
+        expect(ack.weights).toMatchObject({ encoding: 'sparse-step', fromVersion: seq });
+        expect(applyPatch(copy, ack.weights)).toBe(2);
+        expect(sameBits(copy, run.downstream.broadcast)).toBe(true);
+      }
+      // The broadcast is the global model up to f16's rounding of each step.
+      run.engine.weights.forEach((x, i) => {
+        expect(Math.abs(x - (copy[i] ?? 0))).toBeLessThanOrEqual(
+          Math.max(2 ** -10 * Math.abs(x), 2 ** -20),
+        );
+      });
     } finally {
       socket.disconnect();
       await coordinator.api(`/api/runs/${id}/stop`, { method: 'POST' });
