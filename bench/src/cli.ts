@@ -24,7 +24,9 @@ import {
   sparsificationExperiment,
   type ChosenRates,
   type ExperimentPlan,
+  type ReusedTuning,
 } from './experiments/definitions.js';
+import { provenanceText, type Recorded } from './provenance.js';
 import { runGrid, runTuned } from './experiments/grid.js';
 import type { IngestResult } from './ingest/ingest-types.js';
 import type { OverheadResult } from './overhead/overhead-types.js';
@@ -83,8 +85,18 @@ async function main(): Promise<void> {
       exp1Groups ??
         (await readJson<ExperimentResult>(path.join(resultsDir, 'exp1-schedules.json')))?.groups,
     );
+  // The quick suite measures at the rates the committed full run's tuning chose (no tuning).
+  const reuse = async (): Promise<ReusedTuning | undefined> => {
+    const file = path.join(repoRoot, 'bench', 'results', 'exp1-schedules.json');
+    const full = await readJson<Recorded<ExperimentResult>>(file);
+    if (!full?.tuning || full.tuning.length === 0) return undefined;
+    return {
+      tuning: full.tuning,
+      source: `bench/results/exp1-schedules.json (${provenanceText(full.provenance)})`,
+    };
+  };
   const plans: Record<(typeof SIMULATED)[number], () => Promise<ExperimentPlan>> = {
-    exp1: () => Promise.resolve(schedulesExperiment(scale)),
+    exp1: async () => schedulesExperiment(scale, suiteName === 'quick' ? await reuse() : undefined),
     exp1b: async () => conditionsExperiment(scale, await rates()),
     exp1c: async () =>
       conditionsExperiment(scale, await rates(), CROWDED_CONDITIONS, 'exp1c-crowded'),
@@ -105,7 +117,10 @@ async function main(): Promise<void> {
       const partStarted = performance.now();
       const { groups, tuning } = plan.tuned
         ? await runTuned(data, plan.tuned, log)
-        : { groups: await runGrid(data, plan.plans, scale.seeds, log), tuning: undefined };
+        : {
+            groups: await runGrid(data, plan.plans, scale.seeds, log),
+            tuning: plan.reusedTuning,
+          };
       if (part === 'exp1') exp1Groups = groups;
       const result: ExperimentResult = {
         id: plan.id,

@@ -63,7 +63,7 @@ export const SUITES: Readonly<Record<'full' | 'quick', SuiteScale>> = {
   },
   quick: {
     name: 'quick',
-    seeds: [1, 2],
+    seeds: [1, 2, 3],
     tuningSeeds: [101],
     budgetScale: 1,
     scalingWorkers: [1, 4, 16],

@@ -2,7 +2,7 @@ import type { ClusterSpec } from '../sim/cluster.js';
 import type { SimulationSpec } from '../sim/simulate.js';
 import { calibration } from './calibration.js';
 import { DEFAULT_CLUSTER, DEFAULT_TRAINING, scheduleVariants, type SuiteScale } from './common.js';
-import type { GroupPlan, LearningRates, TunedPlan } from './grid.js';
+import type { GroupPlan, LearningRates, TunedPlan, TuningRecord } from './grid.js';
 
 /** An experiment: its plans and the common parameters the report prints. */
 export interface ExperimentPlan {
@@ -12,6 +12,15 @@ export interface ExperimentPlan {
   readonly plans: readonly GroupPlan[];
   /** Present when the experiment tunes learning rates first (then `plans` is empty). */
   readonly tuned?: TunedPlan;
+  /** A tuning reused from an earlier result (the quick suite), recorded with this result. */
+  readonly reusedTuning?: readonly TuningRecord[];
+}
+
+/** An earlier run's tuning to reuse instead of tuning again, and where it comes from. */
+export interface ReusedTuning {
+  readonly tuning: readonly TuningRecord[];
+  /** The file and its provenance, in words. */
+  readonly source: string;
 }
 
 function baseSpec(
@@ -111,10 +120,42 @@ function p1Variants(): ReturnType<typeof scheduleVariants> {
  * Experiment 1, the P1 question: at a fixed budget on the default
  * heterogeneous cluster, does the Smooth Switch hybrid beat both pure modes?
  * Each schedule at its own learning rates, tuned on `scale.tuningSeeds`, then
- * measured on `scale.seeds`.
+ * measured on `scale.seeds`; with `reuse` (the quick suite), at the rates an
+ * earlier tuning chose, without tuning again.
  */
-export function schedulesExperiment(scale: SuiteScale): ExperimentPlan {
+export function schedulesExperiment(scale: SuiteScale, reuse?: ReusedTuning): ExperimentPlan {
   const variants = p1Variants();
+  if (reuse) {
+    const chosen = (key: string): LearningRates | undefined =>
+      reuse.tuning.find((t) => t.key === key)?.chosen;
+    return {
+      id: 'exp1-schedules',
+      title: 'Sync, async and the Smooth Switch hybrid at tuned learning rates',
+      parameters: {
+        cluster: DEFAULT_CLUSTER,
+        training: { ...DEFAULT_TRAINING, learningRate: 'tuned' },
+        budgetMs: P1_BUDGET_MS,
+        evalEveryMs: P1_BUDGET_MS / P1_EVALUATIONS,
+        seeds: scale.seeds,
+        tuningReusedFrom: reuse.source,
+        ...calibrationParameters(),
+      },
+      reusedTuning: reuse.tuning,
+      plans: variants.map((variant) => {
+        const rates = chosen(variant.key) ?? {
+          workerLr: DEFAULT_TRAINING.learningRate,
+          serverLr: 1,
+        };
+        return {
+          key: variant.key,
+          label: variant.label,
+          params: { schedule: variant.schedule, rates },
+          spec: (seed: number) =>
+            p1Spec(variant.key, seed, DEFAULT_CLUSTER, variant.schedule, rates),
+        };
+      }),
+    };
+  }
   return {
     id: 'exp1-schedules',
     title: 'Sync, async and the Smooth Switch hybrid at tuned learning rates',
