@@ -1,7 +1,7 @@
 import type { LearningRates, TuningRecord } from '../experiments/grid.js';
 import type { ExperimentResult } from '../results.js';
 import { meanInterval95, spread } from '../stats.js';
-import { accuracyChart } from './figures.js';
+import { accuracyChart, bytesChart, thresholdChart } from './figures.js';
 import { pct, pctSpread, seconds, table } from './format.js';
 import {
   calibrationText,
@@ -209,6 +209,16 @@ export async function schedulesSection(
       'exp1-schedules-zoom.svg',
       accuracyChart(r.groups, 'Experiment 1 (zoom): the last stretch', 0.85),
     ),
+    '',
+    'The phase of each schedule (K, the updates the coordinator averages per model step: 1 is asynchronous, N synchronous) and the bytes on the wire, against the same virtual time:',
+    '',
+    await figure(
+      out,
+      'exp1-threshold.svg',
+      thresholdChart(r.groups, 'Experiment 1: K over time (mean over seeds)'),
+    ),
+    '',
+    await figure(out, 'exp1-bytes.svg', bytesChart(r.groups, 'Experiment 1: bytes over time')),
     '',
   );
   return { lines, verdict };
