@@ -170,7 +170,7 @@ export async function schedulesSection(
     );
   } else if (tuned) {
     lines.push(
-      `**Tuning.** Each schedule ran its own learning-rate grid on tuning seed${p.tuningSeeds && p.tuningSeeds.length > 1 ? 's' : ''} ${(p.tuningSeeds ?? []).join(', ')} (kept apart from the measurement seeds); the rates with the highest mean final test accuracy were chosen. With one local step both optimizers are plain SGD, so what moves the model is the product worker lr × server lr; the server lr carries the linear scaling rule (lr × K for a mean of K updates: K = 8 for synchronous rounds, 4, the mean of the hybrid's ramp, for the hybrid).`,
+      `**Tuning.** Each schedule ran its own learning-rate grid on tuning seed${p.tuningSeeds && p.tuningSeeds.length > 1 ? 's' : ''} ${(p.tuningSeeds ?? []).join(', ')} (kept apart from the measurement seeds); the rates with the highest mean final test accuracy were chosen. With one local step both optimizers are plain SGD, so what moves the model is the product worker lr × server lr; the server lr carries the linear scaling rule (lr × K for a mean of K updates: K = 8 for synchronous rounds, 4, the mean of the hybrid's ramp, for the hybrid). The server lr is fixed for a run (the run engine has no step that grows with K), so the hybrid has to pick one step for its asynchronous start (K = 1) and its synchronous end (K = 8), where each pure mode gets the step that suits it.`,
       '',
       tuningTable(r.tuning ?? []),
       '',

@@ -552,6 +552,13 @@ function discussion(
   for (const { condition, verdict } of verdicts) {
     lines.push(`- Condition "${condition}": ${verdictSentence(verdict)}`);
   }
+  if (verdicts.length > 0) {
+    const wins = verdicts.filter((v) => v.verdict.beatsBothClearly).map((v) => v.condition);
+    const not = verdicts.filter((v) => !v.verdict.beatsBothClearly).map((v) => v.condition);
+    lines.push(
+      `- **In short:** the hybrid beats both pure modes (both 95% intervals above 0) in ${wins.length === 0 ? 'none of the conditions measured' : wins.map((c) => `"${c}"`).join(', ')}; it does not in ${not.length === 0 ? 'none' : not.map((c) => `"${c}"`).join(', ')}.`,
+    );
+  }
   lines.push(...sparsificationFindings(inputs.sparsification));
   lines.push(...scalingFindings(inputs.scaling));
   lines.push(
