@@ -198,6 +198,7 @@ async function main(): Promise<void> {
       command: suiteName === 'full' ? 'pnpm bench' : 'pnpm --filter @vtrain/bench bench:quick',
       ...(schedules ? { schedules } : {}),
       ...(conditions ? { conditions } : {}),
+      ...(spreadDelay && crowded ? { conditionsAlso: crowded } : {}),
       ...(sparsification ? { sparsification } : {}),
       ...(scaling ? { scaling } : {}),
       ...(compression ? { compression } : {}),

@@ -229,7 +229,8 @@ function withDefaultCondition(
   r: ExperimentResult,
   schedules: ExperimentResult | undefined,
 ): ExperimentResult {
-  if (!schedules) return r;
+  // Only a default condition run on the same budget compares (older runs had other budgets).
+  if (!schedules || schedules.parameters.budgetMs !== r.parameters.budgetMs) return r;
   const cluster = (schedules.parameters as { cluster: unknown }).cluster;
   const defaults = schedules.groups
     .filter((g) => ['sync', 'async', 'hybrid-linear'].includes(g.key))
@@ -260,7 +261,7 @@ export async function conditionsSection(
   const lines = [
     '## 1b. Where the hybrid wins: worker spread, delay and count',
     '',
-    `Synchronous, asynchronous and the linear hybrid under other cluster conditions (experiments 1b and 1c), each at the learning rates experiment 1 chose (not tuned again per condition); everything else as in experiment 1, whose rows are repeated as the default condition; budget ${seconds(Number(r.parameters.budgetMs))}, seeds ${seeds.join(', ')}; ${testSetText(r.parameters)}. Differences are paired by seed, with 95% t-intervals.`,
+    `Synchronous, asynchronous and the linear hybrid under other cluster conditions (experiments 1b and 1c), ${r.parameters.rates === undefined ? 'all at one learning rate (an older run, not tuned)' : 'each at the learning rates experiment 1 chose (not tuned again per condition)'}; everything else as in experiment 1${r.groups.some((g) => g.params.condition === 'default') ? ', whose rows are repeated as the default condition' : ''}; budget ${seconds(Number(r.parameters.budgetMs))}, seeds ${seeds.join(', ')}; ${testSetText(r.parameters)}. Differences are paired by seed, with 95% t-intervals.`,
     '',
   ];
   const verdicts: { condition: string; verdict: HybridVerdict }[] = [];

@@ -31,6 +31,8 @@ export interface ReportInputs extends GoalInputs {
   readonly suite: string;
   readonly command: string;
   readonly conditions?: Recorded<ExperimentResult>;
+  /** Experiment 1c when merged into `conditions`: its provenance is printed too. */
+  readonly conditionsAlso?: Recorded<ExperimentResult>;
   readonly scaling?: Recorded<ExperimentResult>;
   readonly compression?: Recorded<ExperimentResult>;
   readonly realtime?: Recorded<RealtimeResult>;
@@ -397,7 +399,7 @@ export async function writeReport(inputs: ReportInputs, out: Output): Promise<vo
   }
   if (inputs.conditions) {
     const c = await conditionsSection(out, inputs.conditions, inputs.schedules);
-    lines.push(...dated(c.lines, inputs.conditions));
+    lines.push(...dated(c.lines, inputs.conditions, inputs.conditionsAlso));
     verdicts = c.verdicts;
   }
   if (inputs.sparsification) {
