@@ -1,4 +1,4 @@
-import type { LearningRates, TuningRecord } from '../experiments/grid.js';
+import type { LearningRates, ResultGroup, TuningRecord } from '../experiments/grid.js';
 import type { ExperimentResult } from '../results.js';
 import { meanInterval95, spread } from '../stats.js';
 import { accuracyChart, bytesChart, thresholdChart } from './figures.js';
@@ -249,6 +249,31 @@ function conditionVerdict(v: HybridVerdict): string {
   return parts.join(', ');
 }
 
+/** Rows whose coordinator refused more than a tenth of the updates sent, with the reasons: a run that stalls says why. */
+function refusals(groups: readonly ResultGroup[]): string[] {
+  const out: string[] = [];
+  for (const g of groups) {
+    const sent = g.runs.reduce((a, x) => a + x.updatesSent, 0);
+    const reasons: Record<string, number> = {};
+    for (const run of g.runs) {
+      for (const [reason, count] of Object.entries(run.rejected)) {
+        reasons[reason] = (reasons[reason] ?? 0) + (count ?? 0);
+      }
+    }
+    const refused = Object.values(reasons).reduce((a, b) => a + b, 0);
+    if (sent === 0 || refused / sent <= 0.1) continue;
+    const why = Object.entries(reasons)
+      .sort((a, b) => b[1] - a[1])
+      .map(([reason, count]) => `${count} \`${reason}\``)
+      .join(', ');
+    const versions = g.runs.map((x) => x.versions).join(', ');
+    out.push(
+      `- ${g.label}: the coordinator refused ${refused} of the ${sent} updates sent over all seeds (${why}); model versions per seed: ${versions}.`,
+    );
+  }
+  return out.length === 0 ? [] : ['Refused updates:', '', ...out, ''];
+}
+
 /** Section 1b: where the hybrid wins, by worker spread, delay and count; paired intervals per condition. */
 export async function conditionsSection(
   out: Output,
@@ -303,6 +328,7 @@ export async function conditionsSection(
     ),
     '',
   );
+  lines.push(...refusals(r.groups));
   for (const condition of conditions) {
     const groups = r.groups.filter((g) => g.params.condition === condition);
     lines.push(
