@@ -257,7 +257,7 @@ function refusals(groups: readonly ResultGroup[]): string[] {
     const reasons: Record<string, number> = {};
     for (const run of g.runs) {
       for (const [reason, count] of Object.entries(run.rejected)) {
-        reasons[reason] = (reasons[reason] ?? 0) + (count ?? 0);
+        reasons[reason] = (reasons[reason] ?? 0) + count;
       }
     }
     const refused = Object.values(reasons).reduce((a, b) => a + b, 0);
