@@ -163,7 +163,7 @@ export async function schedulesSection(
   const reused = r.parameters.tuningReusedFrom as string | undefined;
   if (tuned && reused !== undefined) {
     lines.push(
-      `**Tuning** (not run again here): this ${r.suite} run measures at the rates the full suite's tuning chose, read from ${reused}. Its grid:`,
+      `**Tuning** (not run again here): this ${r.suite} run measures at the rates the full suite's tuning chose, read from ${reused}, on fewer seeds than the full suite (${p.seeds.length}; its intervals are wider). Its grid:`,
       '',
       tuningTable(r.tuning ?? []),
       '',
