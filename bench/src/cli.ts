@@ -17,13 +17,17 @@ import { SUITES } from './experiments/common.js';
 import {
   compressionExperiment,
   conditionsExperiment,
+  chosenRates,
   CROWDED_CONDITIONS,
   scalingExperiment,
   schedulesExperiment,
   sparsificationExperiment,
+  type ChosenRates,
   type ExperimentPlan,
+  type ReusedTuning,
 } from './experiments/definitions.js';
-import { runGrid } from './experiments/grid.js';
+import { provenanceText, type Recorded } from './provenance.js';
+import { runGrid, runTuned } from './experiments/grid.js';
 import type { IngestResult } from './ingest/ingest-types.js';
 import type { OverheadResult } from './overhead/overhead-types.js';
 import type { PeerResult } from './peer/peer-types.js';
@@ -66,41 +70,65 @@ async function main(): Promise<void> {
       ? path.join(repoRoot, 'docs', 'benchmarks')
       : path.join(resultsDir, 'figures');
   const all: readonly Part[] = [...SIMULATED, ...OTHERS];
-  // The quick suite leaves out the wall-clock parts (minutes each, on processes of their own).
-  const defaults: Part[] =
-    suiteName === 'quick' ? all.filter((p) => p !== 'realtime' && p !== 'peer') : [...all];
+  // The quick suite regenerates the headline table (experiment 1) on fewer seeds; --only adds parts.
+  const defaults: Part[] = suiteName === 'quick' ? ['exp1'] : [...all];
   const parts: Part[] = values['report-only']
     ? []
     : values.only
       ? values.only.split(',').filter((p): p is Part => (all as readonly string[]).includes(p))
       : defaults;
 
-  const plans: Record<(typeof SIMULATED)[number], () => ExperimentPlan> = {
-    exp1: () => schedulesExperiment(scale),
-    exp1b: () => conditionsExperiment(scale),
-    exp1c: () => conditionsExperiment(scale, CROWDED_CONDITIONS, 'exp1c-crowded'),
-    exp2: () => sparsificationExperiment(scale),
-    exp3: () => scalingExperiment(scale),
-    exp4: () => compressionExperiment(scale),
+  // Experiments 1b, 1c and 4 run at the learning rates experiment 1 chose (this run's, else the file's).
+  let exp1Groups: ExperimentResult['groups'] | undefined;
+  const rates = async (): Promise<ChosenRates> =>
+    chosenRates(
+      exp1Groups ??
+        (await readJson<ExperimentResult>(path.join(resultsDir, 'exp1-schedules.json')))?.groups,
+    );
+  // The quick suite measures at the rates the committed full run's tuning chose (no tuning).
+  const reuse = async (): Promise<ReusedTuning | undefined> => {
+    const file = path.join(repoRoot, 'bench', 'results', 'exp1-schedules.json');
+    const full = await readJson<Recorded<ExperimentResult>>(file);
+    if (!full?.tuning || full.tuning.length === 0) return undefined;
+    return {
+      tuning: full.tuning,
+      source: `bench/results/exp1-schedules.json (${provenanceText(full.provenance)})`,
+    };
+  };
+  const plans: Record<(typeof SIMULATED)[number], () => Promise<ExperimentPlan>> = {
+    exp1: async () => schedulesExperiment(scale, suiteName === 'quick' ? await reuse() : undefined),
+    exp1b: async () => conditionsExperiment(scale, await rates()),
+    exp1c: async () =>
+      conditionsExperiment(scale, await rates(), CROWDED_CONDITIONS, 'exp1c-crowded'),
+    exp2: () => Promise.resolve(sparsificationExperiment(scale)),
+    exp3: () => Promise.resolve(scalingExperiment(scale)),
+    exp4: async () => compressionExperiment(scale, await rates()),
   };
   const started = performance.now();
   const simulated = parts.filter((p): p is (typeof SIMULATED)[number] =>
     (SIMULATED as readonly string[]).includes(p),
   );
   if (simulated.length > 0) {
-    const data = await TrainingData.load(2000);
+    const data = await TrainingData.load('all');
     log(`backend ${data.backend}; suite ${suiteName}; seeds ${scale.seeds.join(', ')}`);
     for (const part of simulated) {
-      const plan = plans[part]();
+      const plan = await plans[part]();
       log(`${plan.id}: ${plan.title}`);
       const partStarted = performance.now();
-      const groups = await runGrid(data, plan.plans, scale.seeds, log);
+      const { groups, tuning } = plan.tuned
+        ? await runTuned(data, plan.tuned, log)
+        : {
+            groups: await runGrid(data, plan.plans, scale.seeds, log),
+            tuning: plan.reusedTuning,
+          };
+      if (part === 'exp1') exp1Groups = groups;
       const result: ExperimentResult = {
         id: plan.id,
         title: plan.title,
         suite: suiteName,
-        parameters: plan.parameters,
+        parameters: { ...plan.parameters, testSet: data.testSet },
         groups,
+        ...(tuning ? { tuning } : {}),
         harnessSeconds: Math.round((performance.now() - partStarted) / 1000),
       };
       await writeResult(path.join(resultsDir, `${plan.id}.json`), result);
@@ -170,6 +198,7 @@ async function main(): Promise<void> {
       command: suiteName === 'full' ? 'pnpm bench' : 'pnpm --filter @vtrain/bench bench:quick',
       ...(schedules ? { schedules } : {}),
       ...(conditions ? { conditions } : {}),
+      ...(spreadDelay && crowded ? { conditionsAlso: crowded } : {}),
       ...(sparsification ? { sparsification } : {}),
       ...(scaling ? { scaling } : {}),
       ...(compression ? { compression } : {}),

@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ResultGroup } from './experiments/grid.js';
+import type { ResultGroup, TuningRecord } from './experiments/grid.js';
 import { formatted } from './formatting.js';
 import { measuredHere } from './provenance.js';
 
@@ -11,6 +11,8 @@ export interface ExperimentResult {
   readonly suite: string;
   readonly parameters: Readonly<Record<string, unknown>>;
   readonly groups: readonly ResultGroup[];
+  /** Experiments that tune learning rates first: each schedule's grid and choice. */
+  readonly tuning?: readonly TuningRecord[];
   /** Wall time the harness spent on it (not a result: simulated times are virtual). */
   readonly harnessSeconds: number;
 }

@@ -54,3 +54,58 @@ export function meanCurve(curves: readonly (readonly CurvePoint[])[]): CurvePoin
   }
   return out;
 }
+
+/** Two-sided 95% quantiles t(0.975, df) of Student's t for df = 1..30. */
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145,
+  2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048,
+  2.045, 2.042,
+];
+
+/**
+ * t(0.975, df): the table to df 30, beyond it the Cornish-Fisher expansion
+ * around the normal quantile (within 0.001 of the exact value for df > 30).
+ */
+export function tQuantile975(df: number): number {
+  if (!Number.isInteger(df) || df < 1)
+    throw new RangeError(`degrees of freedom must be >= 1, got ${df}`);
+  if (df <= T975.length) return T975[df - 1];
+  const z = 1.959963985;
+  return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2);
+}
+
+/** A mean with its two-sided 95% t-interval. */
+export interface MeanInterval {
+  readonly mean: number;
+  readonly low: number;
+  readonly high: number;
+  readonly n: number;
+}
+
+/** Mean and 95% t-interval (mean ± t(0.975, n-1) · s / √n); NaN bounds under two values. */
+export function meanInterval95(values: readonly number[]): MeanInterval {
+  const s = spread(values);
+  if (s.n < 2) return { mean: s.mean, low: Number.NaN, high: Number.NaN, n: s.n };
+  const half = (tQuantile975(s.n - 1) * s.std) / Math.sqrt(s.n);
+  return { mean: s.mean, low: s.mean - half, high: s.mean + half, n: s.n };
+}
+
+/** One value per seed. */
+export type BySeed = ReadonlyMap<number, number>;
+
+/** a − b on the seeds both have (paired: same seed, same initial weights, shards and timings), in a's order. */
+export function pairedDifferences(a: BySeed, b: BySeed): number[] {
+  const out: number[] = [];
+  for (const [seed, value] of a) {
+    const other = b.get(seed);
+    if (other !== undefined) out.push(value - other);
+  }
+  return out;
+}
+
+/** Where a 95% interval of a difference lies: above 0, below 0, or across it. */
+export function intervalSign(interval: MeanInterval): 'above' | 'below' | 'spans' {
+  if (interval.low > 0) return 'above';
+  if (interval.high < 0) return 'below';
+  return 'spans';
+}

@@ -1,16 +1,20 @@
 import type { ClusterSpec } from '../sim/cluster.js';
 import type { SimulationSpec } from '../sim/simulate.js';
+import { calibration } from './calibration.js';
+
+const calibrated = calibration();
 
 /**
  * The default volunteer cluster of the convergence experiments: 8 browsers of
- * mixed speed (the slowest 4x the fastest), a 100 ms MLP step on the fastest
- * (about a webgl tab here, docs/architecture.md#tfjs-backends-and-their-speed), a rare 5 s stall,
- * home-broadband links
- * (50 ms one way, 1 MB/s up, 5 MB/s down) and light churn.
+ * mixed speed (the slowest 4x the fastest), the fastest stepping as fast as
+ * the measured bare wasm loop (bench/results/overhead.json), a rare 5 s stall,
+ * home-broadband links (50 ms one way, 1 MB/s up, 5 MB/s down), light churn,
+ * and a coordinator with one thread (the run engine's measured cost per
+ * coordinate, bench/results/ingest.json) behind one shared 100 Mbit/s link.
  */
 export const DEFAULT_CLUSTER: ClusterSpec = {
   workers: 8,
-  baseStepMs: 100,
+  baseStepMs: calibrated.baseStepMs,
   speedSpread: 4,
   jitterSigma: 0.1,
   stallProbability: 0.02,
@@ -20,6 +24,8 @@ export const DEFAULT_CLUSTER: ClusterSpec = {
   downloadBytesPerSecond: 5_000_000,
   meanUptimeMs: 300_000,
   downtimeMs: 10_000,
+  coordinatorMsPerCoordinate: calibrated.coordinatorMsPerCoordinate,
+  coordinatorBytesPerSecond: calibrated.coordinatorBytesPerSecond,
 };
 
 /** Training parameters shared by every experiment unless it says otherwise. */
@@ -37,7 +43,10 @@ export const DEFAULT_TRAINING = {
 /** How much of the full suite runs: `quick` is the documented under-10-minute subset. */
 export interface SuiteScale {
   readonly name: 'full' | 'quick';
+  /** Measurement seeds of every experiment. */
   readonly seeds: readonly number[];
+  /** Seeds the learning rates of experiment 1 are tuned on (kept apart from `seeds`). */
+  readonly tuningSeeds: readonly number[];
   /** Multiplier on every time budget. */
   readonly budgetScale: number;
   /** Worker counts of the scaling experiment. */
@@ -45,8 +54,20 @@ export interface SuiteScale {
 }
 
 export const SUITES: Readonly<Record<'full' | 'quick', SuiteScale>> = {
-  full: { name: 'full', seeds: [1, 2, 3], budgetScale: 1, scalingWorkers: [1, 2, 4, 8, 16, 32] },
-  quick: { name: 'quick', seeds: [1], budgetScale: 0.5, scalingWorkers: [1, 4, 16] },
+  full: {
+    name: 'full',
+    seeds: [1, 2, 3, 4, 5],
+    tuningSeeds: [101, 102],
+    budgetScale: 1,
+    scalingWorkers: [1, 2, 4, 8, 16, 32],
+  },
+  quick: {
+    name: 'quick',
+    seeds: [1, 2, 3],
+    tuningSeeds: [101],
+    budgetScale: 1,
+    scalingWorkers: [1, 4, 16],
+  },
 };
 
 /** A named schedule and what it stands for in the report. */

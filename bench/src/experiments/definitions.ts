@@ -1,7 +1,8 @@
 import type { ClusterSpec } from '../sim/cluster.js';
 import type { SimulationSpec } from '../sim/simulate.js';
+import { calibration } from './calibration.js';
 import { DEFAULT_CLUSTER, DEFAULT_TRAINING, scheduleVariants, type SuiteScale } from './common.js';
-import type { GroupPlan } from './grid.js';
+import type { GroupPlan, LearningRates, TunedPlan, TuningRecord } from './grid.js';
 
 /** An experiment: its plans and the common parameters the report prints. */
 export interface ExperimentPlan {
@@ -9,6 +10,17 @@ export interface ExperimentPlan {
   readonly title: string;
   readonly parameters: Readonly<Record<string, unknown>>;
   readonly plans: readonly GroupPlan[];
+  /** Present when the experiment tunes learning rates first (then `plans` is empty). */
+  readonly tuned?: TunedPlan;
+  /** A tuning reused from an earlier result (the quick suite), recorded with this result. */
+  readonly reusedTuning?: readonly TuningRecord[];
+}
+
+/** An earlier run's tuning to reuse instead of tuning again, and where it comes from. */
+export interface ReusedTuning {
+  readonly tuning: readonly TuningRecord[];
+  /** The file and its provenance, in words. */
+  readonly source: string;
 }
 
 function baseSpec(
@@ -31,25 +43,161 @@ function baseSpec(
   };
 }
 
-/** Experiment 1: every schedule at a fixed budget on the default heterogeneous cluster. */
-export function schedulesExperiment(scale: SuiteScale): ExperimentPlan {
-  const budgetMs = 120_000 * scale.budgetScale;
+/** What every simulated experiment records about where its cluster's times come from. */
+export function calibrationParameters(): Record<string, unknown> {
+  return { calibration: calibration() };
+}
+
+/**
+ * Budget of the P1 comparison (experiments 1, 1b, 1c, 4): 40 s of virtual
+ * time, about 1,400 gradients for asynchronous SGD on the default cluster
+ * (the calibrated steps are short, so links and the round barrier dominate).
+ */
+export const P1_BUDGET_MS = 40_000;
+
+/** Evaluations per P1 run: the whole test set is evaluated every budget / 10. */
+const P1_EVALUATIONS = 10;
+
+/** The three schedules of the P1 question: the pure modes and the Smooth Switch hybrid (linear K). */
+export const P1_SCHEDULES = ['sync', 'async', 'hybrid-linear'] as const;
+
+/**
+ * The learning-rate grid of each P1 schedule (SGD on both sides). With one
+ * local step an update is -workerLr x the gradient and the server applies
+ * serverLr x the aggregate, so what moves the model is the product; the grid
+ * covers products 0.05 to 3.2 and puts the linear scaling rule (lr x K for a
+ * mean of K updates) among the candidates as the server lr: K = 8 for
+ * synchronous rounds of 8 workers, K = 4 (the mean of the hybrid's ramp from 1
+ * to 8) for the hybrid; asynchronous SGD applies one update at a time (K = 1).
+ */
+export const P1_GRID: Readonly<Record<(typeof P1_SCHEDULES)[number], readonly LearningRates[]>> = {
+  sync: [
+    { workerLr: 0.1, serverLr: 1 },
+    { workerLr: 0.2, serverLr: 1 },
+    { workerLr: 0.4, serverLr: 1 },
+    { workerLr: 0.8, serverLr: 1 },
+    { workerLr: 0.2, serverLr: 8 },
+    { workerLr: 0.4, serverLr: 8 },
+  ],
+  async: [
+    { workerLr: 0.05, serverLr: 1 },
+    { workerLr: 0.1, serverLr: 1 },
+    { workerLr: 0.2, serverLr: 1 },
+    { workerLr: 0.4, serverLr: 1 },
+  ],
+  'hybrid-linear': [
+    { workerLr: 0.1, serverLr: 1 },
+    { workerLr: 0.2, serverLr: 1 },
+    { workerLr: 0.4, serverLr: 1 },
+    { workerLr: 0.2, serverLr: 4 },
+    { workerLr: 0.4, serverLr: 4 },
+  ],
+};
+
+function p1Spec(
+  key: string,
+  seed: number,
+  cluster: ClusterSpec,
+  schedule: SimulationSpec['schedule'],
+  rates: LearningRates,
+  overrides: Partial<SimulationSpec> = {},
+): SimulationSpec {
+  return baseSpec(key, seed, cluster, P1_BUDGET_MS, schedule, {
+    learningRate: rates.workerLr,
+    serverLearningRate: rates.serverLr,
+    evalEveryMs: P1_BUDGET_MS / P1_EVALUATIONS,
+    ...overrides,
+  });
+}
+
+function p1Variants(): ReturnType<typeof scheduleVariants> {
+  return scheduleVariants(P1_BUDGET_MS).filter((v) =>
+    (P1_SCHEDULES as readonly string[]).includes(v.key),
+  );
+}
+
+/**
+ * Experiment 1, the P1 question: at a fixed budget on the default
+ * heterogeneous cluster, does the Smooth Switch hybrid beat both pure modes?
+ * Each schedule at its own learning rates, tuned on `scale.tuningSeeds`, then
+ * measured on `scale.seeds`; with `reuse` (the quick suite), at the rates an
+ * earlier tuning chose, without tuning again.
+ */
+export function schedulesExperiment(scale: SuiteScale, reuse?: ReusedTuning): ExperimentPlan {
+  const variants = p1Variants();
+  if (reuse) {
+    const chosen = (key: string): LearningRates | undefined =>
+      reuse.tuning.find((t) => t.key === key)?.chosen;
+    return {
+      id: 'exp1-schedules',
+      title: 'Sync, async and the Smooth Switch hybrid at tuned learning rates',
+      parameters: {
+        cluster: DEFAULT_CLUSTER,
+        training: { ...DEFAULT_TRAINING, learningRate: 'tuned' },
+        budgetMs: P1_BUDGET_MS,
+        evalEveryMs: P1_BUDGET_MS / P1_EVALUATIONS,
+        seeds: scale.seeds,
+        tuningReusedFrom: reuse.source,
+        ...calibrationParameters(),
+      },
+      reusedTuning: reuse.tuning,
+      plans: variants.map((variant) => {
+        const rates = chosen(variant.key) ?? {
+          workerLr: DEFAULT_TRAINING.learningRate,
+          serverLr: 1,
+        };
+        return {
+          key: variant.key,
+          label: variant.label,
+          params: { schedule: variant.schedule, rates },
+          spec: (seed: number) =>
+            p1Spec(variant.key, seed, DEFAULT_CLUSTER, variant.schedule, rates),
+        };
+      }),
+    };
+  }
   return {
     id: 'exp1-schedules',
-    title: 'Schedules at a fixed time budget',
+    title: 'Sync, async and the Smooth Switch hybrid at tuned learning rates',
     parameters: {
       cluster: DEFAULT_CLUSTER,
-      training: DEFAULT_TRAINING,
-      budgetMs,
+      training: { ...DEFAULT_TRAINING, learningRate: 'tuned' },
+      budgetMs: P1_BUDGET_MS,
+      evalEveryMs: P1_BUDGET_MS / P1_EVALUATIONS,
       seeds: scale.seeds,
+      tuningSeeds: scale.tuningSeeds,
+      grid: P1_GRID,
+      ...calibrationParameters(),
     },
-    plans: scheduleVariants(budgetMs).map((variant) => ({
-      key: variant.key,
-      label: variant.label,
-      params: { schedule: variant.schedule },
-      spec: (seed) => baseSpec(variant.key, seed, DEFAULT_CLUSTER, budgetMs, variant.schedule),
-    })),
+    plans: [],
+    tuned: {
+      tuningSeeds: scale.tuningSeeds,
+      seeds: scale.seeds,
+      schedules: variants.map((variant) => ({
+        key: variant.key,
+        label: variant.label,
+        params: { schedule: variant.schedule },
+        candidates: P1_GRID[variant.key as (typeof P1_SCHEDULES)[number]],
+        spec: (rates: LearningRates, seed: number) =>
+          p1Spec(variant.key, seed, DEFAULT_CLUSTER, variant.schedule, rates),
+      })),
+    },
   };
+}
+
+/** The learning rates experiment 1 chose, by schedule key (from its result). */
+export type ChosenRates = Readonly<Record<string, LearningRates>>;
+
+/** The rates of experiment 1's result groups (`params.rates`); the untuned default where absent. */
+export function chosenRates(
+  groups: readonly { key: string; params: Readonly<Record<string, unknown>> }[] | undefined,
+): ChosenRates {
+  const out: Record<string, LearningRates> = {};
+  for (const key of P1_SCHEDULES) {
+    const rates = groups?.find((g) => g.key === key)?.params.rates as LearningRates | undefined;
+    out[key] = rates ?? { workerLr: DEFAULT_TRAINING.learningRate, serverLr: 1 };
+  }
+  return out;
 }
 
 /** The cluster conditions of experiment 1b: where the hybrid is expected to help, and where not. */
@@ -79,28 +227,42 @@ export const CROWDED_CONDITIONS: readonly { key: string; label: string; cluster:
   },
 ];
 
-/** Experiment 1b (or 1c): sync, async and the linear hybrid at other worker spreads and delays. */
+/**
+ * Experiment 1b (or 1c): sync, async and the linear hybrid at other worker
+ * spreads, delays and counts, each at the learning rates experiment 1 chose
+ * (not tuned again per condition).
+ */
 export function conditionsExperiment(
   scale: SuiteScale,
+  rates: ChosenRates,
   conditions: readonly { key: string; label: string; cluster: ClusterSpec }[] = CONDITIONS,
   id = 'exp1b-conditions',
 ): ExperimentPlan {
-  const budgetMs = 120_000 * scale.budgetScale;
-  const variants = scheduleVariants(budgetMs).filter((v) =>
-    ['sync', 'async', 'hybrid-linear'].includes(v.key),
-  );
+  const variants = p1Variants();
   // The default condition is experiment 1 itself; the report takes its rows from there.
   return {
     id,
-    title: 'Sync, async and hybrid across worker spread and delay',
-    parameters: { training: DEFAULT_TRAINING, budgetMs, seeds: scale.seeds },
+    title: 'Sync, async and hybrid across worker spread, delay and count',
+    parameters: {
+      training: { ...DEFAULT_TRAINING, learningRate: 'as chosen in experiment 1' },
+      rates,
+      budgetMs: P1_BUDGET_MS,
+      evalEveryMs: P1_BUDGET_MS / P1_EVALUATIONS,
+      seeds: scale.seeds,
+      ...calibrationParameters(),
+    },
     plans: conditions.flatMap((condition) =>
       variants.map((variant) => ({
         key: `${condition.key}/${variant.key}`,
         label: `${condition.label}: ${variant.label}`,
-        params: { condition: condition.key, schedule: variant.key, cluster: condition.cluster },
+        params: {
+          condition: condition.key,
+          schedule: variant.key,
+          cluster: condition.cluster,
+          rates: rates[variant.key],
+        },
         spec: (seed: number) =>
-          baseSpec(variant.key, seed, condition.cluster, budgetMs, variant.schedule),
+          p1Spec(variant.key, seed, condition.cluster, variant.schedule, rates[variant.key]),
       })),
     ),
   };
@@ -216,32 +378,33 @@ export function scalingExperiment(scale: SuiteScale): ExperimentPlan {
 }
 
 /**
- * Experiment 4: the accuracy cost of compression in the round-based modes
- * (dense float32 against 1% top-k with error feedback); the bytes per update
- * of every schedule come from experiment 1.
+ * Experiment 4: the accuracy cost of compression in the P1 schedules, against
+ * a true dense baseline: every update the raw float32 gradient step and every
+ * weights reply the raw float32 weights (4 bytes per parameter each way), at
+ * the learning rates experiment 1 chose; the 1% rows are experiment 1's.
  */
-export function compressionExperiment(scale: SuiteScale): ExperimentPlan {
-  const budgetMs = 120_000 * scale.budgetScale;
-  const variants = scheduleVariants(budgetMs).filter((v) =>
-    ['sync', 'hybrid-linear', 'async'].includes(v.key),
-  );
+export function compressionExperiment(scale: SuiteScale, rates: ChosenRates): ExperimentPlan {
   return {
     id: 'exp4-compression',
-    title: 'Dense float32 against 1% top-k',
+    title: 'Raw dense float32 against 1% top-k',
     parameters: {
       cluster: DEFAULT_CLUSTER,
-      training: DEFAULT_TRAINING,
-      budgetMs,
+      training: { ...DEFAULT_TRAINING, learningRate: 'as chosen in experiment 1' },
+      rates,
+      wire: 'raw-f32',
+      budgetMs: P1_BUDGET_MS,
       seeds: scale.seeds,
+      ...calibrationParameters(),
     },
-    plans: variants.map((variant) => ({
+    plans: p1Variants().map((variant) => ({
       key: `${variant.key}/dense`,
-      label: `${variant.label}, dense`,
-      params: { schedule: variant.key, density: 1 },
+      label: `${variant.label}, raw dense f32`,
+      params: { schedule: variant.key, density: 1, wire: 'raw-f32', rates: rates[variant.key] },
       spec: (seed: number) =>
-        baseSpec(variant.key, seed, DEFAULT_CLUSTER, budgetMs, variant.schedule, {
+        p1Spec(variant.key, seed, DEFAULT_CLUSTER, variant.schedule, rates[variant.key], {
           density: 1,
           errorFeedback: false,
+          wire: 'raw-f32',
         }),
     })),
   };

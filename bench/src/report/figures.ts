@@ -31,3 +31,35 @@ export function accuracyChart(
     { title, xLabel: 'virtual time (s)', yLabel: 'test accuracy (mean over seeds)', yMin, yMax: 1 },
   );
 }
+
+/** Mean over seeds of a per-evaluation quantity against virtual time (seconds). */
+function meanSeries(
+  group: ResultGroup,
+  value: (sample: ResultGroup['runs'][number]['curve'][number]) => number,
+  name: string,
+): Series {
+  const curves = group.runs.map((r) => r.curve);
+  const length = Math.min(...curves.map((c) => c.length));
+  const points: [number, number][] = [];
+  for (let i = 0; i < length; i++) {
+    const values = curves.map((c) => value(c[i]));
+    points.push([curves[0][i].t / 1000, values.reduce((a, b) => a + b, 0) / values.length]);
+  }
+  return { name, points };
+}
+
+/** The schedule's threshold K (updates per aggregation) at each evaluation, mean over seeds. */
+export function thresholdChart(groups: readonly ResultGroup[], title: string): string {
+  return lineChart(
+    groups.map((g) => meanSeries(g, (s) => s.k, g.label)),
+    { title, xLabel: 'virtual time (s)', yLabel: 'K: updates per model step', yMin: 0 },
+  );
+}
+
+/** Bytes on the wire so far (up + down, MB), mean over seeds. */
+export function bytesChart(groups: readonly ResultGroup[], title: string): string {
+  return lineChart(
+    groups.map((g) => meanSeries(g, (s) => (s.bytesUp + s.bytesDown) / 1e6, g.label)),
+    { title, xLabel: 'virtual time (s)', yLabel: 'MB sent, up + down (cumulative)', yMin: 0 },
+  );
+}

@@ -6,7 +6,7 @@ import { provenanceText, type Provenance, type Recorded } from '../provenance.js
 import { bytes, pct, table } from './format.js';
 import { peerHeadline } from './peer-section.js';
 import { summarise } from './summaries.js';
-import { hybridVerdict, points } from './verdict.js';
+import { hybridVerdict, intervalText, points } from './verdict.js';
 
 /** `packages/optimizer/bench/results/topk.json`, the parts the goals table reads. */
 export interface TopKFile {
@@ -74,7 +74,7 @@ function verdict(met: boolean): Verdict {
 
 function hybridGoal(r: Recorded<ExperimentResult> | undefined): Goal {
   const goal =
-    'A Smooth Switch hybrid beats both pure modes at a fixed budget (8 heterogeneous workers)';
+    'P1: the Smooth Switch hybrid beats both pure modes at a fixed budget (8 heterogeneous workers, each schedule at its tuned learning rates; 95% intervals of paired differences above 0)';
   const file = 'bench/results/exp1-schedules.json';
   const sync = r?.groups.find((g) => g.key === 'sync');
   const async = r?.groups.find((g) => g.key === 'async');
@@ -87,10 +87,11 @@ function hybridGoal(r: Recorded<ExperimentResult> | undefined): Goal {
         Math.min(b.meanGainOverSync, b.meanGainOverAsync) -
         Math.min(a.meanGainOverSync, a.meanGainOverAsync),
     )[0];
+  const tuned = r.tuning === undefined ? ' (untuned: one learning rate for all)' : '';
   return {
     goal,
-    measured: `best: ${best.hybrid}, ${points(best.meanGainOverSync)} over sync, ${points(best.meanGainOverAsync)} over async (ahead of both in ${best.seedsBeatingBoth}/${best.seeds} seeds)`,
-    verdict: verdict(best.beatsBothOnMean),
+    measured: `${best.hybrid}${tuned}: ${intervalText(best.overSync)} over sync, ${intervalText(best.overAsync)} over async, ${best.seeds} paired seeds`,
+    verdict: verdict(best.beatsBothClearly && r.tuning !== undefined),
     source: source(file, r.provenance),
   };
 }

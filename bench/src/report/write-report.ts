@@ -1,14 +1,24 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ResultGroup } from '../experiments/grid.js';
+import type { LearningRates, ResultGroup } from '../experiments/grid.js';
 import { formatted } from '../formatting.js';
 import type { ExperimentResult } from '../results.js';
 import { spread } from '../stats.js';
 import { accuracyChart } from './figures.js';
 import { bytes, pct, pctSpread, ratio, seconds, secondsSpread, table } from './format.js';
+import {
+  calibrationText,
+  clusterLine,
+  figure,
+  group,
+  testSetText,
+  timeCell,
+  type Output,
+} from './parts.js';
+import { conditionsSection, ratesText, schedulesSection } from './schedules-section.js';
 import { lineChart } from './svg-chart.js';
-import { summarise, TARGETS } from './summaries.js';
-import { hybridVerdict, points, verdictSentence, type HybridVerdict } from './verdict.js';
+import { summarise } from './summaries.js';
+import { points, verdictSentence, type HybridVerdict } from './verdict.js';
 import type { IngestResult } from '../ingest/ingest-types.js';
 import type { OverheadResult } from '../overhead/overhead-types.js';
 import type { RealtimeResult } from '../realtime/realtime-types.js';
@@ -21,6 +31,8 @@ export interface ReportInputs extends GoalInputs {
   readonly suite: string;
   readonly command: string;
   readonly conditions?: Recorded<ExperimentResult>;
+  /** Experiment 1c when merged into `conditions`: its provenance is printed too. */
+  readonly conditionsAlso?: Recorded<ExperimentResult>;
   readonly scaling?: Recorded<ExperimentResult>;
   readonly compression?: Recorded<ExperimentResult>;
   readonly realtime?: Recorded<RealtimeResult>;
@@ -35,222 +47,6 @@ function dated(
   if (measured.length === 0) return [...section];
   const line = `Measured at ${measured.map((r) => provenanceText(r.provenance)).join('; and ')}.`;
   return [...section.slice(0, 2), line, '', ...section.slice(2)];
-}
-
-interface Output {
-  readonly markdownFile: string;
-  /** Folder of the SVG figures; the markdown links them relative to its own folder. */
-  readonly figureDir: string;
-}
-
-function group(result: ExperimentResult | undefined, key: string): ResultGroup | undefined {
-  return result?.groups.find((g) => g.key === key);
-}
-
-function json(value: unknown): string {
-  return JSON.stringify(value, (_, v: unknown) =>
-    typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
-  );
-}
-
-function clusterLine(cluster: Record<string, unknown>): string {
-  const c = cluster as Record<string, number | string>;
-  const up = Number(c.uploadBytesPerSecond) / 1e6;
-  const down = Number(c.downloadBytesPerSecond) / 1e6;
-  return (
-    `${c.workers} workers, fastest step ${c.baseStepMs} ms, slowdowns spread evenly over 1–${c.speedSpread}x, ` +
-    `log-normal jitter σ=${c.jitterSigma}, stall probability ${c.stallProbability} per update (${c.stallMs} ms), ` +
-    `latency ${c.latencyMs} ms one way, ${up} MB/s up, ${down} MB/s down, ` +
-    `mean uptime ${Number.isFinite(Number(c.meanUptimeMs)) ? `${Number(c.meanUptimeMs) / 1000} s` : '∞'} then ${Number(c.downtimeMs) / 1000} s away`
-  );
-}
-
-function trainingLine(training: Record<string, unknown>): string {
-  const t = training as {
-    model: unknown;
-    batchSize: number;
-    learningRate: number;
-    density: number;
-    errorFeedback: boolean;
-  };
-  return `model ${json(t.model)} (MNIST), batch ${t.batchSize}, worker SGD lr ${t.learningRate}, server SGD lr 1 (plain averaging), top-k density ${t.density * 100}% ${t.errorFeedback ? 'with' : 'without'} error feedback, f32 values`;
-}
-
-function timeCell(summary: ReturnType<typeof summarise>, target: number): string {
-  const entry = summary.timeTo[String(target)];
-  if (entry.reached === 0) return 'not reached';
-  const suffix = entry.reached < summary.seeds ? ` (${entry.reached}/${summary.seeds} seeds)` : '';
-  return `${secondsSpread(entry.time)}${suffix}`;
-}
-
-async function figure(out: Output, name: string, svg: string): Promise<string> {
-  await mkdir(out.figureDir, { recursive: true });
-  await writeFile(path.join(out.figureDir, name), svg);
-  const relative = path.relative(path.dirname(out.markdownFile), path.join(out.figureDir, name));
-  return `![${name}](${relative.split(path.sep).join('/')})`;
-}
-
-function scheduleTable(result: ExperimentResult): string {
-  const rows = result.groups.map((g) => {
-    const s = summarise(g);
-    return [
-      s.label,
-      pctSpread(s.accuracy),
-      ...TARGETS.map((t) => timeCell(s, t)),
-      Math.round(s.versions.mean).toString(),
-      Math.round(s.updatesApplied.mean).toString(),
-      `${s.stalenessP50} / ${s.stalenessP90}`,
-      String(s.rejected),
-    ];
-  });
-  return table(
-    [
-      'schedule',
-      'test accuracy at budget (mean ± std, min–max)',
-      ...TARGETS.map((t) => `time to ${t * 100}%`),
-      'versions',
-      'updates applied',
-      'staleness p50 / p90',
-      'rejected (all seeds)',
-    ],
-    rows,
-  );
-}
-
-async function schedulesSection(out: Output, r: ExperimentResult): Promise<string[]> {
-  const p = r.parameters as {
-    cluster: Record<string, unknown>;
-    training: Record<string, unknown>;
-    budgetMs: number;
-    seeds: number[];
-  };
-  const lines = [
-    '## 1. Schedules at a fixed time budget',
-    '',
-    `Parameters: ${clusterLine(p.cluster)}; ${trainingLine(p.training)}; budget ${seconds(p.budgetMs)} of virtual time; seeds ${p.seeds.join(', ')}; test accuracy on the first 2,000 MNIST test images. Hybrid thresholds run on the time clock with the horizon at half the budget. Synchronous rounds use the platform's default deadline (2 × p90 of recent step times, clamped to 1–60 s).`,
-    '',
-    scheduleTable(r),
-    '',
-    'Times to a target are interpolated between evaluations and averaged over the seeds that reached it.',
-    '',
-    await figure(
-      out,
-      'exp1-schedules.svg',
-      accuracyChart(r.groups, 'Experiment 1: test accuracy, 8 heterogeneous workers', 0.6),
-    ),
-    '',
-    await figure(
-      out,
-      'exp1-schedules-zoom.svg',
-      accuracyChart(
-        r.groups.filter((g) =>
-          [
-            'sync',
-            'async',
-            'async-damped',
-            'hybrid-linear',
-            'hybrid-exponential',
-            'hybrid-step',
-          ].includes(g.key),
-        ),
-        'Experiment 1 (zoom): pure modes against the hybrids',
-        0.85,
-      ),
-    ),
-    '',
-  ];
-  const sync = group(r, 'sync');
-  const async = group(r, 'async');
-  if (sync && async) {
-    lines.push('**Does the hybrid beat both pure modes at this budget?**', '');
-    for (const g of r.groups.filter((x) => x.key.startsWith('hybrid'))) {
-      lines.push(`- ${verdictSentence(hybridVerdict(g, sync, async))}`);
-    }
-    lines.push('');
-  }
-  return lines;
-}
-
-/** Experiment 1b's groups plus experiment 1's sync, async and linear hybrid as the default condition. */
-function withDefaultCondition(
-  r: ExperimentResult,
-  schedules: ExperimentResult | undefined,
-): ExperimentResult {
-  if (!schedules) return r;
-  const cluster = (schedules.parameters as { cluster: unknown }).cluster;
-  const defaults = schedules.groups
-    .filter((g) => ['sync', 'async', 'hybrid-linear'].includes(g.key))
-    .map((g) => ({
-      ...g,
-      key: `default/${g.key}`,
-      label: `spread 1-4x, 50 ms (experiment 1): ${g.label}`,
-      params: { condition: 'default', schedule: g.key, cluster },
-    }));
-  return { ...r, groups: [...defaults, ...r.groups] };
-}
-
-async function conditionsSection(
-  out: Output,
-  raw: ExperimentResult,
-  schedules: ExperimentResult | undefined,
-): Promise<{ lines: string[]; verdicts: { condition: string; verdict: HybridVerdict }[] }> {
-  const r = withDefaultCondition(raw, schedules);
-  const conditions = [...new Set(r.groups.map((g) => String(g.params.condition)))];
-  const lines = [
-    '## 1b. Where the hybrid wins: worker spread, delay and count',
-    '',
-    `Synchronous, asynchronous and the linear hybrid under other cluster conditions (experiments 1b and 1c; everything else as in experiment 1, whose rows are repeated as the default condition; budget ${seconds(Number(r.parameters.budgetMs))}, seeds ${(r.parameters.seeds as number[]).join(', ')}).`,
-    '',
-  ];
-  const verdicts: { condition: string; verdict: HybridVerdict }[] = [];
-  const rows: string[][] = [];
-  for (const condition of conditions) {
-    const sync = group(r, `${condition}/sync`);
-    const async = group(r, `${condition}/async`);
-    const hybrid = group(r, `${condition}/hybrid-linear`);
-    if (!sync || !async || !hybrid) continue;
-    const v = hybridVerdict(hybrid, sync, async);
-    verdicts.push({ condition, verdict: v });
-    const cluster = sync.params.cluster as Record<string, unknown>;
-    rows.push([
-      sync.label.split(':')[0] ?? condition,
-      pctSpread(summarise(sync).accuracy),
-      pctSpread(summarise(async).accuracy),
-      pctSpread(summarise(hybrid).accuracy),
-      `${points(v.meanGainOverSync)} / ${points(v.meanGainOverAsync)}`,
-      `${v.seedsBeatingBoth}/${v.seeds}`,
-      v.beatsBothOnMean ? 'yes' : 'no',
-    ]);
-    lines.push(`- ${condition}: ${clusterLine(cluster)}.`);
-  }
-  lines.push(
-    '',
-    table(
-      [
-        'condition',
-        'synchronous',
-        'asynchronous',
-        'hybrid linear',
-        'hybrid − sync / − async',
-        'seeds hybrid ahead of both',
-        'hybrid beats both (mean)',
-      ],
-      rows,
-    ),
-    '',
-  );
-  for (const condition of conditions) {
-    const groups = r.groups.filter((g) => g.params.condition === condition);
-    lines.push(
-      await figure(
-        out,
-        `exp1b-${condition}.svg`,
-        accuracyChart(groups, `Experiment 1b: ${condition}`, 0.6, (g) => String(g.params.schedule)),
-      ),
-      '',
-    );
-  }
-  return { lines, verdicts };
 }
 
 async function sparsificationSection(out: Output, r: ExperimentResult): Promise<string[]> {
@@ -278,7 +74,9 @@ async function sparsificationSection(out: Output, r: ExperimentResult): Promise<
   return [
     '## 2. Sparsification against staleness',
     '',
-    `Asynchronous SGD, ${clusterLine(p.cluster)}; staleness bound ${p.maxStaleness}; other training parameters as in experiment 1 except the density and error feedback (EF) named per row; budget ${seconds(p.budgetMs)}; seeds ${p.seeds.join(', ')}. At 100% density error feedback has nothing to keep, so it is one row.`,
+    `Asynchronous SGD, ${clusterLine(p.cluster)}; staleness bound ${p.maxStaleness}; other training parameters as in experiment 1 except the density and error feedback (EF) named per row; budget ${seconds(p.budgetMs)}; seeds ${p.seeds.join(', ')}; ${testSetText(r.parameters)}. At 100% density error feedback has nothing to keep, so it is one row.`,
+    '',
+    calibrationText(r.parameters),
     '',
     table(
       [
@@ -359,7 +157,9 @@ async function scalingSection(
     lines: [
       '## 3. Scaling',
       '',
-      `${p.schedule}; equal-speed workers (${clusterLine({ ...p.cluster, workers: 'N' })}); other parameters as in experiment 1; each run stops at the first evaluation (every 1 s of virtual time) at or above ${target * 100}% (budget cap ${p.budgetMs} of virtual time); seeds ${p.seeds.join(', ')}. Speed-up = T(1) / T(N), scaling efficiency = speed-up / N.`,
+      `${p.schedule}; equal-speed workers (${clusterLine({ ...p.cluster, workers: 'N' })}); other parameters as in experiment 1; each run stops at the first evaluation (every 1 s of virtual time) at or above ${target * 100}% (budget cap ${p.budgetMs} of virtual time); seeds ${p.seeds.join(', ')}; ${testSetText(r.parameters)}. Speed-up = T(1) / T(N), scaling efficiency = speed-up / N.`,
+      '',
+      calibrationText(r.parameters),
       '',
       table(
         [
@@ -422,6 +222,7 @@ function compressionSection(
       const s = sparse ? summarise(sparse) : undefined;
       return [
         key,
+        ratesText(g.params.rates as LearningRates | undefined),
         pctSpread(d.accuracy),
         s ? pctSpread(s.accuracy) : 'n/a',
         s ? points(s.accuracy.mean - d.accuracy.mean) : 'n/a',
@@ -430,11 +231,12 @@ function compressionSection(
       ];
     });
     lines.push(
-      "Accuracy cost of compression at the same budget and cluster (dense runs send every entry, no error feedback; the 1% runs are experiment 1's):",
+      `Accuracy cost of compression at the same budget and cluster, each schedule at experiment 1's learning rates: ${compression.parameters.wire === 'raw-f32' ? 'the dense baseline sends every update as the raw float32 step and every weights reply as the raw float32 weights, 4 bytes per parameter each way, with no sparse codec (as a system without sparsification would)' : 'the dense runs go through the sparse codec at density 1 (an older run, not a raw float32 baseline)'}; no error feedback; the 1% runs are experiment 1's; ${testSetText(compression.parameters)}:`,
       '',
       table(
         [
           'schedule',
+          'dense f32: learning rates',
           'dense f32: accuracy',
           '1% top-k + EF: accuracy',
           '1% − dense',
@@ -584,7 +386,7 @@ export async function writeReport(inputs: ReportInputs, out: Output): Promise<vo
     `Generated by \`${inputs.command}\` (suite: ${inputs.suite}) from the JSON in \`bench/results/\`; each section says the commit, date and machine its figures were measured on, read from its JSON. Do not edit by hand: rerun the bench.`,
     '',
     ...goalsSection(inputs),
-    "**How the simulated cluster works.** N virtual workers run on a virtual clock (an event queue). Each is a real `TrainingEngine` from `@vtrain/worker` holding its own copy of the weights (stale ones in asynchronous modes): real tfjs gradients on its IID MNIST shard (wasm backend), local steps, top-k with error feedback from `@vtrain/optimizer`, the sparse codec of `@vtrain/protocol`. The coordinator side is the real `RunEngine` of `apps/coordinator` (the optimizer's schedule state machines, aggregation, staleness damping, server optimizer, patch history). Only time is simulated: compute time from each worker's speed, jitter and stalls; transfer time = latency + bytes / bandwidth for every update and weights reply; departures and re-joins. Gradients are computed one at a time in event order, so results are deterministic per seed and independent of this machine's load.",
+    "**How the simulated cluster works.** N virtual workers run on a virtual clock (an event queue). Each is a real `TrainingEngine` from `@vtrain/worker` holding its own copy of the weights (stale ones in asynchronous modes): real tfjs gradients on its IID MNIST shard (wasm backend), local steps, top-k with error feedback from `@vtrain/optimizer`, the sparse codec of `@vtrain/protocol`. The coordinator side is the real `RunEngine` of `apps/coordinator` (the optimizer's schedule state machines, aggregation, staleness damping, server optimizer, patch history). Only time is simulated: compute time from each worker's speed, jitter and stalls (the fastest worker's step calibrated from the measured wasm loop); transfer time = latency + bytes / bandwidth for every update and weights reply, each message also crossing the coordinator's one link shared by every worker (first come, first served); the coordinator's own time per update (calibrated from the run engine's measured cost), one update at a time; departures and re-joins. Gradients are computed one at a time in event order, so results are deterministic per seed and independent of this machine's load.",
     '',
     "**Model.** Every experiment trains the MNIST MLP. The small CNN is not run: tfjs's wasm backend has no `Conv2DBackpropFilter` kernel, and on Node's pure-JS cpu backend one batch-64 gradient of a 6k-parameter two-convolution CNN takes about 9.7 s on this machine (measured outside this bench, see docs/architecture.md#tfjs-backends-and-their-speed), so one schedule cell of experiment 1 (about 2,000 gradients) would take over five hours.",
     '',
@@ -592,11 +394,12 @@ export async function writeReport(inputs: ReportInputs, out: Output): Promise<vo
   let verdicts: { condition: string; verdict: HybridVerdict }[] = [];
   let efficiencyAt8: number | undefined;
   if (inputs.schedules) {
-    lines.push(...dated(await schedulesSection(out, inputs.schedules), inputs.schedules));
+    const section = await schedulesSection(out, inputs.schedules);
+    lines.push(...dated(section.lines, inputs.schedules));
   }
   if (inputs.conditions) {
     const c = await conditionsSection(out, inputs.conditions, inputs.schedules);
-    lines.push(...dated(c.lines, inputs.conditions));
+    lines.push(...dated(c.lines, inputs.conditions, inputs.conditionsAlso));
     verdicts = c.verdicts;
   }
   if (inputs.sparsification) {
@@ -751,11 +554,24 @@ function discussion(
   for (const { condition, verdict } of verdicts) {
     lines.push(`- Condition "${condition}": ${verdictSentence(verdict)}`);
   }
+  if (verdicts.length > 0) {
+    const wins = verdicts.filter((v) => v.verdict.beatsBothClearly).map((v) => v.condition);
+    const not = verdicts.filter((v) => !v.verdict.beatsBothClearly).map((v) => v.condition);
+    lines.push(
+      `- **In short:** the hybrid beats both pure modes (both 95% intervals above 0) in ${wins.length === 0 ? 'none of the conditions measured' : wins.map((c) => `"${c}"`).join(', ')}; it does not in ${not.length === 0 ? 'none' : not.map((c) => `"${c}"`).join(', ')}.`,
+    );
+  }
   lines.push(...sparsificationFindings(inputs.sparsification));
   lines.push(...scalingFindings(inputs.scaling));
   lines.push(
-    '- Why the pure modes differ here: with plain averaging (server lr 1) a synchronous round of N gradients moves the model by one step of the mean gradient, so per unit of time it makes about N times fewer, less noisy steps than asynchronous SGD, and each round waits for the slowest worker (or its deadline after a stall). Asynchronous SGD pays with staleness (p50 / p90 in the tables). The hybrid starts asynchronous and ends synchronous, so it inherits the early speed of async and the late averaging of sync; whether that beats both at the budget depends on how much the late averaging helps against how much the barrier costs, which is what experiment 1b varies.',
-    '- The learning rate is the same for every schedule (no linear scaling of the synchronous step with N); a tuned per-schedule learning rate could change the ranking, which these runs do not test.',
+    '- Why the pure modes differ: a synchronous round of N updates makes one step of their mean, so per unit of time it makes about N times fewer, less noisy steps than asynchronous SGD, and each round waits for the slowest worker (or its deadline after a stall); a larger server step (the linear scaling rule) buys back part of that. Asynchronous SGD pays with staleness (p50 / p90 in the tables). The hybrid starts asynchronous and ends synchronous; whether that beats both at the budget depends on how much the late averaging helps against how much the barrier costs, which is what experiment 1b varies.',
+    ...(r?.tuning
+      ? [
+          '- Each schedule ran at its own tuned learning rates (section 1); conditions 1b and 1c and the dense baseline reuse them untuned, so a condition far from the default may favour a schedule whose rates happen to suit it.',
+        ]
+      : [
+          '- The learning rate is the same for every schedule (no linear scaling of the synchronous step with N); a tuned per-schedule learning rate could change the ranking, which these runs do not test.',
+        ]),
     '',
   );
   return lines;
@@ -767,7 +583,12 @@ function headline(inputs: ReportInputs, efficiencyAt8: number | undefined): stri
   if (r) {
     lines.push(
       `- Test accuracy at the ${seconds(Number(r.parameters.budgetMs))} budget, 8 heterogeneous workers (mean ± std over ${(r.parameters.seeds as number[]).length} seeds): ` +
-        r.groups.map((g) => `${g.label} ${pctSpread(summarise(g).accuracy)}`).join('; ') +
+        r.groups
+          .map(
+            (g) =>
+              `${g.label} ${pctSpread(summarise(g).accuracy)}${g.params.rates ? ` (${ratesText(g.params.rates as LearningRates)})` : ''}`,
+          )
+          .join('; ') +
         '.',
     );
     const async = group(r, 'async');

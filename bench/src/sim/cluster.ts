@@ -27,6 +27,18 @@ export interface ClusterSpec {
   readonly meanUptimeMs: number;
   /** How long a departed worker stays away before it joins again, virtual ms. */
   readonly downtimeMs: number;
+  /**
+   * The coordinator's own time per coordinate of an update (virtual ms): run
+   * engine submit plus the ack's patch, one update at a time on one thread, so
+   * updates queue behind each other. 0 leaves the coordinator out.
+   */
+  readonly coordinatorMsPerCoordinate: number;
+  /**
+   * The coordinator's link, bytes per virtual second each way, shared by every
+   * worker: messages cross it one after the other (first come, first served).
+   * Infinity leaves it out.
+   */
+  readonly coordinatorBytesPerSecond: number;
 }
 
 /** One virtual worker's fixed traits. */
@@ -96,4 +108,50 @@ export function uploadMs(spec: ClusterSpec, bytes: number): number {
 
 export function downloadMs(spec: ClusterSpec, bytes: number): number {
   return spec.latencyMs + (bytes * 1000) / spec.downloadBytesPerSecond;
+}
+
+/**
+ * The coordinator's shared resources on the virtual clock: its link (one queue
+ * per direction) and its one thread. Each `reserve*` call takes the resource
+ * from max(now, when it frees up) and returns when the message or the work is
+ * done; callers reserve in event order, so service is first come, first served.
+ */
+export class CoordinatorModel {
+  private inFreeAt = 0;
+  private outFreeAt = 0;
+  private cpuFreeAt = 0;
+  /** Virtual ms the thread was busy, and the most an update waited for it. */
+  busyMs = 0;
+  maxQueueMs = 0;
+
+  constructor(private readonly spec: ClusterSpec) {}
+
+  private linkMs(bytes: number): number {
+    const rate = this.spec.coordinatorBytesPerSecond;
+    return Number.isFinite(rate) ? (bytes * 1000) / rate : 0;
+  }
+
+  /** An upload whose first byte reaches the coordinator at `at` and that the worker's own link delivers by `ownDoneAt`. */
+  reserveInbound(at: number, bytes: number, ownDoneAt: number): number {
+    const start = Math.max(at, this.inFreeAt);
+    this.inFreeAt = start + this.linkMs(bytes);
+    return Math.max(this.inFreeAt, ownDoneAt);
+  }
+
+  /** A reply leaving at `at`: when its last byte is out of the coordinator's link. */
+  reserveOutbound(at: number, bytes: number): number {
+    const start = Math.max(at, this.outFreeAt);
+    this.outFreeAt = start + this.linkMs(bytes);
+    return this.outFreeAt;
+  }
+
+  /** Processing an update of `coordinates` entries that is fully received at `at`: when it is done. */
+  reserveProcessing(at: number, coordinates: number): number {
+    const work = this.spec.coordinatorMsPerCoordinate * coordinates;
+    const start = Math.max(at, this.cpuFreeAt);
+    this.maxQueueMs = Math.max(this.maxQueueMs, start - at);
+    this.cpuFreeAt = start + work;
+    this.busyMs += work;
+    return this.cpuFreeAt;
+  }
 }

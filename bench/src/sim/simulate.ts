@@ -10,9 +10,16 @@ import {
   type RejectReason,
   type RunConfig,
   type RunConfigInput,
+  type SparseVector,
 } from '@vtrain/protocol';
 import { TrainingEngine } from '@vtrain/worker';
-import { downloadMs, uploadMs, workerProfiles, WorkerTiming, type ClusterSpec } from './cluster.js';
+import {
+  CoordinatorModel,
+  downloadMs,
+  workerProfiles,
+  WorkerTiming,
+  type ClusterSpec,
+} from './cluster.js';
 import { EventQueue } from './event-queue.js';
 import { Evaluator, initialWeights, type TrainingData } from './training-data.js';
 import { weightsReply } from './weights-reply.js';
@@ -24,9 +31,19 @@ export interface SimulationSpec {
   readonly cluster: ClusterSpec;
   readonly model: ModelSpec;
   readonly batchSize: number;
+  /** Worker SGD learning rate: each update is -learningRate x the gradient (before top-k). */
   readonly learningRate: number;
+  /** Server SGD learning rate on each aggregated update; 1 (plain averaging) when absent. */
+  readonly serverLearningRate?: number;
   readonly density: number;
   readonly errorFeedback: boolean;
+  /**
+   * What crosses the wire: `sparse` (default) the sparse codec's bytes and
+   * weights patches; `raw-f32` a plain dense baseline, every update and every
+   * weights reply the model's raw float32 values (4 bytes per parameter), as a
+   * system without sparsification would send. Use with density 1.
+   */
+  readonly wire?: 'sparse' | 'raw-f32';
   readonly schedule: RunConfigInput['schedule'];
   /** Virtual time budget, ms. */
   readonly budgetMs: number;
@@ -68,14 +85,35 @@ export interface SimulationResult {
   readonly denseReplies: number;
   readonly stalenessCounts: readonly number[];
   readonly parameterCount: number;
+  /** Virtual ms the coordinator's thread was busy, and the longest an update queued for it. */
+  readonly coordinatorBusyMs?: number;
+  readonly coordinatorMaxQueueMs?: number;
 }
 
 type SimEvent =
   | {
+      /** The update's first byte reaches the coordinator's link. */
+      readonly kind: 'update-reaches';
+      readonly worker: number;
+      readonly life: number;
+      readonly update: PendingUpdate;
+      /** When the worker's own link has sent its last byte. */
+      readonly ownDoneAt: number;
+    }
+  | {
+      /** Fully received: it queues for the coordinator's thread. */
+      readonly kind: 'update-received';
+      readonly worker: number;
+      readonly life: number;
+      readonly update: PendingUpdate;
+    }
+  | {
+      /** The coordinator's thread takes it: the run engine's submit. */
       readonly kind: 'update-arrives';
       readonly worker: number;
       readonly life: number;
       readonly update: PendingUpdate;
+      readonly decoded: SparseVector;
     }
   | { readonly kind: 'pull-arrives'; readonly worker: number; readonly life: number }
   | {
@@ -93,6 +131,8 @@ type SimEvent =
 interface PendingUpdate {
   readonly seq: number;
   readonly payload: Uint8Array;
+  /** Bytes on the wire (the payload, or 4P for the raw float32 baseline). */
+  readonly wireBytes: number;
   readonly baseVersion: number;
   readonly computeMs: number;
   readonly samples: number;
@@ -121,7 +161,7 @@ function runConfig(spec: SimulationSpec): RunConfig {
     training: {
       batchSize: spec.batchSize,
       workerOptimizer: { kind: 'sgd', learningRate: spec.learningRate },
-      serverOptimizer: { kind: 'sgd', learningRate: 1 },
+      serverOptimizer: { kind: 'sgd', learningRate: spec.serverLearningRate ?? 1 },
     },
     compression: { density: spec.density, errorFeedback: spec.errorFeedback, valueFormat: 'f32' },
     schedule: spec.schedule,
@@ -199,15 +239,22 @@ export async function simulate(
   const curve: CurveSample[] = [];
   const totals = { gradients: 0, sent: 0, bytesUp: 0, bytesDown: 0, patches: 0, denses: 0 };
   const decodeLimits = { maxLength: engine.parameterCount, maxCount: engine.parameterCount };
+  const rawF32 = spec.wire === 'raw-f32';
+  const coordinator = new CoordinatorModel(cluster);
 
   const reply = (worker: VirtualWorker, haveVersion: number | undefined, at: number): void => {
-    const message = weightsReply(engine, haveVersion, denseBytes);
+    const message = rawF32
+      ? { encoding: 'dense' as const, bytes: 4 * engine.parameterCount }
+      : weightsReply(engine, haveVersion, denseBytes);
     totals.bytesDown += message.bytes;
     if (message.encoding === 'dense') totals.denses++;
     else totals.patches++;
+    // The reply crosses the coordinator's shared link, then the worker's own.
+    const sentAt = coordinator.reserveOutbound(at, message.bytes);
+    const arrives = Math.max(at + downloadMs(cluster, message.bytes), sentAt + cluster.latencyMs);
     // The worker ends bit-identical to the coordinator's weights at send time
     // (patches carry new values), so the snapshot is what it will hold.
-    queue.push(at + downloadMs(cluster, message.bytes), {
+    queue.push(arrives, {
       kind: 'weights-arrive',
       worker: worker.index,
       life: worker.life,
@@ -237,21 +284,25 @@ export async function simulate(
     const computed = await worker.engine.computeUpdate(localSteps);
     totals.gradients += localSteps;
     totals.sent++;
-    totals.bytesUp += computed.payload.length;
+    const wireBytes = rawF32 ? 4 * engine.parameterCount : computed.payload.length;
+    totals.bytesUp += wireBytes;
     const computeMs = worker.timing.computeMs(localSteps);
     const update: PendingUpdate = {
       seq: worker.nextSeq++,
       payload: computed.payload,
+      wireBytes,
       baseVersion: computed.baseVersion,
       computeMs,
       samples: computed.samples,
       trainLoss: computed.trainLoss,
     };
-    queue.push(at + computeMs + uploadMs(cluster, computed.payload.length), {
-      kind: 'update-arrives',
+    const sentAt = at + computeMs;
+    queue.push(sentAt + cluster.latencyMs, {
+      kind: 'update-reaches',
       worker: worker.index,
       life: worker.life,
       update,
+      ownDoneAt: sentAt + cluster.latencyMs + (wireBytes * 1000) / cluster.uploadBytesPerSecond,
     });
   };
 
@@ -323,9 +374,29 @@ export async function simulate(
           worker.engine.setWeights(event.weights, event.version);
           await startCompute(worker, at);
           break;
+        case 'update-reaches': {
+          const received = coordinator.reserveInbound(at, event.update.wireBytes, event.ownDoneAt);
+          queue.push(received, {
+            kind: 'update-received',
+            worker: event.worker,
+            life: event.life,
+            update: event.update,
+          });
+          break;
+        }
+        case 'update-received': {
+          const decoded = decodeSparseUpdate(event.update.payload, decodeLimits);
+          queue.push(coordinator.reserveProcessing(at, decoded.indices.length), {
+            kind: 'update-arrives',
+            worker: event.worker,
+            life: event.life,
+            update: event.update,
+            decoded,
+          });
+          break;
+        }
         case 'update-arrives': {
-          const { update } = event;
-          const decoded = decodeSparseUpdate(update.payload, decodeLimits);
+          const { update, decoded } = event;
           const result = engine.submit(
             {
               workerId: worker.id,
@@ -334,7 +405,7 @@ export async function simulate(
               computeMs: update.computeMs,
               samples: update.samples,
               trainLoss: update.trainLoss,
-              payloadBytes: update.payload.length,
+              payloadBytes: update.wireBytes,
             },
             decoded,
             at,
@@ -378,5 +449,7 @@ export async function simulate(
     denseReplies: totals.denses,
     stalenessCounts: [...engine.counters.stalenessCounts],
     parameterCount: engine.parameterCount,
+    coordinatorBusyMs: coordinator.busyMs,
+    coordinatorMaxQueueMs: coordinator.maxQueueMs,
   };
 }

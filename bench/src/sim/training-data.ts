@@ -2,9 +2,11 @@ import type * as tf from '@tensorflow/tfjs';
 import {
   buildModel,
   DATASET_INFO,
+  deriveSeed,
   evaluate,
   partition,
   readFlatWeights,
+  seededPermutation,
   selectExamples,
   writeFlatWeights,
   type Dataset,
@@ -12,6 +14,17 @@ import {
 } from '@vtrain/ml';
 import type { ModelSpec } from '@vtrain/protocol';
 import { loadMnist, useFastestNodeBackend } from '@vtrain/ml/node';
+
+/** The evaluated test examples: the whole set, or a seeded random sample of it. */
+export interface TestSetDescription {
+  readonly examples: number;
+  /** Size of the whole MNIST test set. */
+  readonly of: number;
+  /** Seed of the random sample; absent when the whole set is evaluated. */
+  readonly sampleSeed?: number;
+}
+
+const TEST_SAMPLE_SALT = 0x7e57;
 
 /**
  * The data and tfjs state a process shares across simulated runs: MNIST loaded
@@ -22,18 +35,30 @@ export class TrainingData {
     readonly splits: DatasetSplits,
     readonly test: Dataset,
     readonly backend: string,
+    /** Which held-out examples `test` holds, in words the report prints. */
+    readonly testSet: TestSetDescription,
   ) {}
 
-  /** Loads MNIST and selects the backend; `testExamples` is the held-out subset evaluated. */
-  static async load(testExamples: number): Promise<TrainingData> {
+  /**
+   * Loads MNIST and selects the backend. `testExamples`: `'all'` evaluates the
+   * whole test set; a number evaluates a seeded random sample of that many
+   * (never the first N: MNIST's test file is ordered, its first half easier).
+   */
+  static async load(testExamples: 'all' | number, sampleSeed = 1): Promise<TrainingData> {
     const backend = await useFastestNodeBackend();
     const splits = await loadMnist();
-    const count = Math.min(testExamples, splits.test.count);
-    const test = selectExamples(
-      splits.test,
-      Array.from({ length: count }, (_, i) => i),
-    );
-    return new TrainingData(splits, test, backend);
+    const total = splits.test.count;
+    if (testExamples === 'all' || testExamples >= total) {
+      return new TrainingData(splits, splits.test, backend, { examples: total, of: total });
+    }
+    const order = seededPermutation(total, deriveSeed(sampleSeed, TEST_SAMPLE_SALT));
+    const chosen = Array.from(order.subarray(0, testExamples)).sort((a, b) => a - b);
+    const test = selectExamples(splits.test, chosen);
+    return new TrainingData(splits, test, backend, {
+      examples: testExamples,
+      of: total,
+      sampleSeed,
+    });
   }
 
   /** IID shards of the training set, one per worker, as the coordinator cuts them. */
