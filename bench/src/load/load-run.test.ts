@@ -76,7 +76,7 @@ describe('pnpm load against a real coordinator', () => {
       run: {
         runName: DEMO_RUN.name,
         schedule: 'local-sgd',
-        density: 0.03,
+        density: DEMO_RUN.compression?.density,
         valueFormat: 'f16',
       },
     });
