@@ -1,7 +1,7 @@
 /**
  * `pnpm bench` (full suite) and `pnpm --filter @vtrain/bench bench:quick`.
  *
- *   node dist/cli.js --suite full|quick [--only exp1,exp1b,exp1c,exp2,exp3,exp4,ingest,overhead,realtime,peer] [--report-only]
+ *   node dist/cli.js --suite full|quick [--only exp1,exp1b,exp1c,exp2,exp3,exp4,ingest,overhead,realtime,peer,hostile] [--report-only]
  *
  * Runs the experiments, writes one JSON per experiment and regenerates the
  * report from every JSON present (so `--only` refreshes part of it). The full
@@ -24,6 +24,7 @@ import {
   type ExperimentPlan,
 } from './experiments/definitions.js';
 import { runGrid } from './experiments/grid.js';
+import type { HostileResult } from './hostile/hostile-types.js';
 import type { IngestResult } from './ingest/ingest-types.js';
 import type { OverheadResult } from './overhead/overhead-types.js';
 import type { PeerResult } from './peer/peer-types.js';
@@ -34,7 +35,7 @@ import { readJson, writeResult, type ExperimentResult } from './results.js';
 import { TrainingData } from './sim/training-data.js';
 
 const SIMULATED = ['exp1', 'exp1b', 'exp1c', 'exp2', 'exp3', 'exp4'] as const;
-const OTHERS = ['ingest', 'overhead', 'realtime', 'peer'] as const;
+const OTHERS = ['ingest', 'overhead', 'realtime', 'peer', 'hostile'] as const;
 type Part = (typeof SIMULATED)[number] | (typeof OTHERS)[number];
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -68,7 +69,9 @@ async function main(): Promise<void> {
   const all: readonly Part[] = [...SIMULATED, ...OTHERS];
   // The quick suite leaves out the wall-clock parts (minutes each, on processes of their own).
   const defaults: Part[] =
-    suiteName === 'quick' ? all.filter((p) => p !== 'realtime' && p !== 'peer') : [...all];
+    suiteName === 'quick'
+      ? all.filter((p) => p !== 'realtime' && p !== 'peer' && p !== 'hostile')
+      : [...all];
   const parts: Part[] = values['report-only']
     ? []
     : values.only
@@ -128,6 +131,11 @@ async function main(): Promise<void> {
     const result = await runPeerBench(suiteName, log);
     await writeResult(path.join(resultsDir, 'peer.json'), result);
   }
+  if (parts.includes('hostile')) {
+    const { runHostileBench } = await import('./hostile/hostile-bench.js');
+    const result = await runHostileBench(suiteName, log);
+    await writeResult(path.join(resultsDir, 'hostile.json'), result);
+  }
 
   const read = (id: string): Promise<ExperimentResult | undefined> =>
     readJson<ExperimentResult>(path.join(resultsDir, `${id}.json`));
@@ -142,6 +150,7 @@ async function main(): Promise<void> {
     overhead,
     realtime,
     peer,
+    hostile,
   ] = await Promise.all([
     read('exp1-schedules'),
     read('exp1b-conditions'),
@@ -153,6 +162,7 @@ async function main(): Promise<void> {
     readJson<OverheadResult>(path.join(resultsDir, 'overhead.json')),
     readJson<RealtimeResult>(path.join(resultsDir, 'realtime.json')),
     readJson<PeerResult>(path.join(resultsDir, 'peer.json')),
+    readJson<HostileResult>(path.join(resultsDir, 'hostile.json')),
   ]);
   const [topK, browserOverhead] = await Promise.all([
     readJson<TopKFile>(path.join(repoRoot, 'packages/optimizer/bench/results/topk.json')),
@@ -177,6 +187,7 @@ async function main(): Promise<void> {
       ...(overhead ? { overhead } : {}),
       ...(realtime ? { realtime } : {}),
       ...(peer ? { peer } : {}),
+      ...(hostile ? { hostile } : {}),
       ...(topK ? { topK } : {}),
       ...(browserOverhead ? { browserOverhead } : {}),
     },

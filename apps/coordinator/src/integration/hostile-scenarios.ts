@@ -470,7 +470,12 @@ export function hugeValues(rounds = 8): Attack {
  * probed to sit just inside the guarded mean's bounds: every one accepted raises the norm
  * the next one tries by half, every refusal lowers it (a ratchet on the accepted window).
  */
-export function sybilFlood(options: { oneAddress: number; spread: number }): Attack {
+export function sybilFlood(options: {
+  oneAddress: number;
+  spread: number;
+  /** Also strike in the warm-up, before the honest workers start (a tenth of them; default true). */
+  warmup?: boolean;
+}): Attack {
   const outcomes: string[] = [];
   const refusedAtHello: string[] = [];
   let norm = 1;
@@ -499,8 +504,10 @@ export function sybilFlood(options: { oneAddress: number; spread: number }): Att
     }
     try {
       const tried = norm;
+      // A pull first, so the coordinator's record says it holds the current version.
+      const weights = await who.socket.emitWithAck('pull', { type: 'pull', runId: who.runId });
       const outcome = await push(who, payload(context.parameterCount), {
-        baseVersion: await context.version(),
+        baseVersion: weights.type === 'weights' ? weights.version : 0,
       });
       outcomes.push(outcome);
       norm = outcome === 'applied' ? Math.max(norm, tried * 1.5) : Math.min(norm, tried / 1.5);
@@ -530,11 +537,11 @@ export function sybilFlood(options: { oneAddress: number; spread: number }): Att
     host: { workerLimits: { trustProxy: true } },
     async before(context) {
       // A tenth before the honest workers start: they would own the warm-up.
-      await flood(context, 0, Math.floor(total / 10));
+      if (options.warmup !== false) await flood(context, 0, Math.floor(total / 10));
     },
     async during(context) {
       await context.honestProgress(Math.floor(context.honestBudget / 10));
-      await flood(context, Math.floor(total / 10), total);
+      await flood(context, options.warmup !== false ? Math.floor(total / 10) : 0, total);
       const counts = tally(outcomes);
       const hello = tally(refusedAtHello);
       return {

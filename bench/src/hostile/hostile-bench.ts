@@ -1,0 +1,89 @@
+import {
+  canMountTmpfs,
+  diskFull,
+  emptyUpdates,
+  hugeValues,
+  lyingClaims,
+  manyIdentities,
+  restartWithStaleWorkers,
+  runScenario,
+  sybilFlood,
+  type Attack,
+} from '@vtrain/coordinator/hostile-scenarios';
+import { useFastestNodeBackend } from '@vtrain/ml/node';
+import type { HostileResult, HostileRow } from './hostile-types.js';
+
+/**
+ * Issue #14's table: each attack of the hostile suite against the same honest run (two
+ * real tfjs workers on a real coordinator, every safety default, a fixed number of accepted
+ * honest updates), and that run's final accuracy on the whole held-out set with and without
+ * the attack. The integration test (hostile-accuracy.test.ts) asserts the bounds on a smaller
+ * budget; this measures with a larger one and writes the table.
+ */
+export async function runHostileBench(
+  suite: string,
+  log: (line: string) => void,
+): Promise<HostileResult> {
+  const backend = await useFastestNodeBackend();
+  const updatesPerWorker = suite === 'quick' ? 150 : 400;
+  const hellos = suite === 'quick' ? 20_000 : 1_000_000;
+  const options = { updatesPerWorker };
+  log(`hostile: backend ${backend}, 2 honest workers x ${updatesPerWorker} accepted updates`);
+  const baselines: number[] = [];
+  const clean = await runScenario(undefined, options);
+  baselines.push(clean.accuracy);
+  log(`hostile: no attack: ${(clean.accuracy * 100).toFixed(2)}% in ${clean.seconds.toFixed(0)} s`);
+  const attacks: Attack[] = [
+    hugeValues(),
+    sybilFlood({ oneAddress: 400, spread: 400 }),
+    emptyUpdates(100),
+    lyingClaims(20),
+    manyIdentities({ hellos, connections: 200 }),
+    ...(canMountTmpfs() ? [diskFull()] : []),
+    restartWithStaleWorkers(),
+  ];
+  const rows: HostileRow[] = [];
+  for (const attack of attacks) {
+    const result = await runScenario(attack, options);
+    const row: HostileRow = {
+      attack: result.name,
+      did: result.report?.did ?? '',
+      without: clean.accuracy,
+      with: result.accuracy,
+      weightsFinite: result.weightsFinite,
+      rejected: result.rejected,
+      honestRefused: result.honestRefused,
+      figures: result.report?.figures ?? {},
+      after: result.after,
+      seconds: Math.round(result.seconds),
+    };
+    rows.push(row);
+    log(
+      `hostile: ${row.attack}: ${(row.with * 100).toFixed(2)}% (without ${(row.without * 100).toFixed(2)}%), ` +
+        `weights ${row.weightsFinite ? 'finite' : 'NOT finite'}; ${row.did}; ${JSON.stringify(row.after)}`,
+    );
+  }
+  // A second clean run: how far two runs without an attack land apart.
+  const again = await runScenario(undefined, options);
+  baselines.push(again.accuracy);
+  log(`hostile: no attack, again: ${(again.accuracy * 100).toFixed(2)}%`);
+  log('');
+  log('attack | what the coordinator did | honest accuracy without | with');
+  for (const row of rows) {
+    log(
+      `${row.attack} | ${row.did} | ${(row.without * 100).toFixed(2)}% | ${(row.with * 100).toFixed(2)}%`,
+    );
+  }
+  return {
+    suite,
+    parameters: {
+      honestWorkers: 2,
+      updatesPerWorker,
+      testExamples: clean.testExamples,
+      config:
+        'synthetic data, MLP 784-16-10, SGD 0.15, batch 32, 10% top-k with error feedback, async, guarded mean and per-worker cap (defaults)',
+    },
+    baselines,
+    rows,
+  };
+}
