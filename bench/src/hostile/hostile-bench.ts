@@ -25,19 +25,24 @@ export async function runHostileBench(
   log: (line: string) => void,
 ): Promise<HostileResult> {
   const backend = await useFastestNodeBackend();
-  const updatesPerWorker = suite === 'quick' ? 150 : 400;
-  const hellos = suite === 'quick' ? 20_000 : 1_000_000;
+  const updatesPerWorker = suite === 'quick' ? 300 : 600;
+  const hellos = Number(process.env.VTRAIN_HELLOS ?? (suite === 'quick' ? 20_000 : 1_000_000));
   const options = { updatesPerWorker };
-  log(`hostile: backend ${backend}, 2 honest workers x ${updatesPerWorker} accepted updates`);
+  log(`hostile: backend ${backend}, 1 honest worker x ${updatesPerWorker} accepted updates`);
   const baselines: number[] = [];
   const clean = await runScenario(undefined, options);
   baselines.push(clean.accuracy);
   log(`hostile: no attack: ${(clean.accuracy * 100).toFixed(2)}% in ${clean.seconds.toFixed(0)} s`);
+  // The restart's baseline: the coordinator as its own process, as it is in that scenario.
+  const cleanProcess = await runScenario(undefined, { ...options, host: { process: true } });
+  baselines.push(cleanProcess.accuracy);
+  log(`hostile: no attack, coordinator as a process: ${(cleanProcess.accuracy * 100).toFixed(2)}%`);
   const attacks: Attack[] = [
-    hugeValues(),
+    hugeValues({ warmup: false }),
+    hugeValues({ warmup: true }),
     sybilFlood({ oneAddress: 400, spread: 400 }),
     emptyUpdates(100),
-    lyingClaims(20),
+    lyingClaims(40),
     manyIdentities({ hellos, connections: 200 }),
     ...(canMountTmpfs() ? [diskFull()] : []),
     restartWithStaleWorkers(),
@@ -48,7 +53,7 @@ export async function runHostileBench(
     const row: HostileRow = {
       attack: result.name,
       did: result.report?.did ?? '',
-      without: clean.accuracy,
+      without: attack.host?.process ? cleanProcess.accuracy : clean.accuracy,
       with: result.accuracy,
       weightsFinite: result.weightsFinite,
       rejected: result.rejected,
@@ -63,7 +68,7 @@ export async function runHostileBench(
         `weights ${row.weightsFinite ? 'finite' : 'NOT finite'}; ${row.did}; ${JSON.stringify(row.after)}`,
     );
   }
-  // A second clean run: how far two runs without an attack land apart.
+  // A third clean run, after the attacks: how far runs without an attack land apart.
   const again = await runScenario(undefined, options);
   baselines.push(again.accuracy);
   log(`hostile: no attack, again: ${(again.accuracy * 100).toFixed(2)}%`);
@@ -77,11 +82,11 @@ export async function runHostileBench(
   return {
     suite,
     parameters: {
-      honestWorkers: 2,
+      honestWorkers: 1,
       updatesPerWorker,
       testExamples: clean.testExamples,
       config:
-        'synthetic data, MLP 784-16-10, SGD 0.15, batch 32, 10% top-k with error feedback, async, guarded mean and per-worker cap (defaults)',
+        'synthetic data, MLP 784-16-10, SGD 0.3, batch 128, 10% top-k with error feedback, async, guarded mean and per-worker cap (defaults)',
     },
     baselines,
     rows,

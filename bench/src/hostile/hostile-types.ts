@@ -27,7 +27,7 @@ export interface HostileResult {
     readonly testExamples: number;
     readonly config: string;
   };
-  /** Accuracy of each run without an attack (the first is the baseline of every row). */
+  /** Accuracy of each run without an attack: in process (the baseline), as a process (the restart's), in process again after the attacks. */
   readonly baselines: readonly number[];
   readonly rows: readonly HostileRow[];
 }

@@ -20,7 +20,7 @@ export function hostileSection(r: Recorded<HostileResult> | undefined): string[]
   return [
     heading,
     '',
-    `Measured at ${provenanceText(r.provenance)}. The honest run: ${r.parameters.config}; ${r.parameters.honestWorkers} workers (the real tfjs engine on the real coordinator), ${r.parameters.updatesPerWorker} accepted updates each, with and without each attack alongside; accuracy is the coordinator's final evaluation on the whole held-out set (${r.parameters.testExamples} examples). Two runs without an attack: ${r.baselines.map((b) => pct(b, 2)).join(' and ')} (${(spread * 100).toFixed(2)} points apart). The same scenarios, smaller, are asserted by apps/coordinator/src/integration/hostile-accuracy.test.ts.`,
+    `Measured at ${provenanceText(r.provenance)}. The honest run: ${r.parameters.config}; ${r.parameters.honestWorkers} honest worker${r.parameters.honestWorkers === 1 ? '' : 's'} (the real tfjs engine on the real coordinator), ${r.parameters.updatesPerWorker} accepted updates${r.parameters.honestWorkers === 1 ? '' : ' each'}, with and without each attack alongside; accuracy is the coordinator's final evaluation on the whole held-out set (${r.parameters.testExamples} examples). Runs without an attack (in process, as a process for the restart, in process again): ${r.baselines.map((b) => pct(b, 2)).join(' and ')} (${(spread * 100).toFixed(2)} points apart). The same scenarios, smaller, are asserted by apps/coordinator/src/integration/hostile-accuracy.test.ts.`,
     '',
     table(['attack', 'what the coordinator did', 'honest accuracy without', 'with'], rows),
     '',

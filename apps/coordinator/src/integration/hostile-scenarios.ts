@@ -12,7 +12,6 @@ import {
   type Assignment,
   type RunConfigInput,
   type RunSummary,
-  type Weights,
 } from '@vtrain/protocol';
 import { TrainingEngine, applyWeightsMessage } from '@vtrain/worker';
 import type { WorkerLimits } from '../net/admission.js';
@@ -36,14 +35,16 @@ import { startSimWorker, type ReconnectedWeights, type SimWorker } from './sim-w
 
 const TOKEN = 'hostile-scenario-token';
 
-/** The honest run: synthetic data, MLP 784-16-10, 10% top-k, asynchronous, every safety default. */
+/** The honest run: synthetic data, MLP 784-16-10, SGD, 10% top-k, asynchronous, every safety default. */
 export function scenarioConfig(name: string): RunConfigInput {
   return {
     name,
     seed: 3,
     dataset: { name: 'synthetic', shards: 2 },
     model: { kind: 'mlp', hiddenUnits: [16] },
-    training: { batchSize: 32, workerOptimizer: { kind: 'sgd', learningRate: 0.15 } },
+    // Batches of 128 at 0.3: near its ceiling (98.7%) after 300 updates, where a perturbed
+    // order of batches (a refused update, a restart) moves the result by tenths of a point.
+    training: { batchSize: 128, workerOptimizer: { kind: 'sgd', learningRate: 0.3 } },
     compression: { density: 0.1, errorFeedback: true },
     schedule: { kind: 'async' },
     evaluation: { everyVersions: 100_000, testExamples: 200 },
@@ -68,7 +69,7 @@ export interface ScenarioHost {
   close(): Promise<void>;
 }
 
-interface HostOptions {
+export interface HostOptions {
   readonly process?: boolean;
   readonly workerLimits?: Partial<WorkerLimits>;
   /** Put the data folder on a tmpfs of this many bytes (needs root on Linux). */
@@ -240,7 +241,16 @@ export interface ScenarioResult {
 }
 
 export interface ScenarioOptions {
-  /** Honest workers (default 2). */
+  /**
+   * Where the coordinator runs when no attack says (the attack's own `host` wins): a run
+   * without an attack on the host an attack uses is that attack's baseline.
+   */
+  readonly host?: HostOptions;
+  /**
+   * Honest workers (default 1: one worker's updates apply in a fixed order, so two runs
+   * without an attack end at the same accuracy whatever the machine's load; two workers
+   * interleave by timing and land up to 2 points apart, measured).
+   */
   readonly workers?: number;
   /** Accepted updates per honest worker. */
   readonly updatesPerWorker: number;
@@ -253,8 +263,8 @@ export async function runScenario(
 ): Promise<ScenarioResult> {
   const started = performance.now();
   const name = attack?.name ?? 'no attack';
-  const host = await startHost(attack?.host ?? {});
-  const workersCount = options.workers ?? 2;
+  const host = await startHost(attack?.host ?? options.host ?? {});
+  const workersCount = options.workers ?? 1;
   try {
     const { status, body } = await api(host, '/api/runs', {
       method: 'POST',
@@ -319,7 +329,7 @@ export async function runScenario(
     if (stop.status !== 200) throw new Error(`stop: ${stop.status} ${JSON.stringify(stop.body)}`);
     const run = await runSummary(host, runId);
     const evaluation = run.fullEvaluation;
-    if (!evaluation || evaluation.version !== run.version) {
+    if (evaluation?.version !== run.version) {
       throw new Error(`no final evaluation of version ${run.version}`);
     }
     const exported = await fetch(`${host.url}/api/runs/${runId}/export/model.safetensors`, {
@@ -424,8 +434,13 @@ function checkpoints(context: ScenarioContext, count: number, from = 0.1): numbe
   );
 }
 
-/** ±3e38 (finite, f32's range ends at 3.4e38) on 1,000 coordinates. */
-export function hugeValues(rounds = 8): Attack {
+/**
+ * ±3e38 (finite, f32's range ends at 3.4e38) on 1,000 coordinates, 4 updates at each of
+ * `rounds` points of the honest work; with `warmup`, 4 more before the honest worker starts
+ * (alone in the run's warm-up, where updates over the model's bounds are scaled, not refused).
+ */
+export function hugeValues(options: { rounds?: number; warmup: boolean }): Attack {
+  const rounds = options.rounds ?? 8;
   const payload = (P: number): Uint8Array => {
     const indices = Uint32Array.from({ length: Math.min(1000, P) }, (_, j) => (j * 7) % P);
     const sorted = Uint32Array.from(new Set(indices)).sort();
@@ -435,10 +450,11 @@ export function hugeValues(rounds = 8): Attack {
   const outcomes: string[] = [];
   let hostile: RawIdentity | undefined;
   return {
-    name: 'huge finite values',
+    name: options.warmup ? 'huge finite values, from the warm-up' : 'huge finite values',
     async before(context) {
-      // The warm-up: no accepted update yet to compare with.
       hostile = await joinRaw(context.host.url);
+      if (!options.warmup) return;
+      // The warm-up: no accepted update yet to compare with.
       for (let i = 0; i < 4; i++) {
         outcomes.push(await push(hostile, payload(context.parameterCount), { baseVersion: 0 }));
       }
@@ -457,7 +473,10 @@ export function hugeValues(rounds = 8): Attack {
       const counts = tally(outcomes);
       return {
         did: `${outcomes.length} updates of ±3e38: ${describeTally(counts)}`,
-        figures: { outcomes: counts, warmup: tally(outcomes.slice(0, 4)) },
+        figures: {
+          outcomes: counts,
+          ...(options.warmup ? { warmup: tally(outcomes.slice(0, 4)) } : {}),
+        },
       };
     },
   };
@@ -608,9 +627,10 @@ export function emptyUpdates(count: number): Attack {
  * it, claiming each time that it was computed on the newest version, in no time (1 ms)
  * or in a day; then the same with a version from the future.
  */
-export function lyingClaims(rounds = 10): Attack {
+export function lyingClaims(rounds = 20): Attack {
   const outcomes: string[] = [];
   const futures: string[] = [];
+  const stalenessCounted: number[] = [];
   return {
     name: 'lying baseVersion and computeMs',
     async during(context) {
@@ -631,10 +651,7 @@ export function lyingClaims(rounds = 10): Attack {
       });
       const pulled = await socket.emitWithAck('pull', { type: 'pull', runId: context.runId });
       if (pulled.type !== 'weights') throw new Error('pull refused');
-      applyWeightsMessage(engine, {
-        ...pulled,
-        payload: new Uint8Array(pulled.payload),
-      } as Weights);
+      applyWeightsMessage(engine, { ...pulled, payload: new Uint8Array(pulled.payload) });
       const liar: RawIdentity = {
         socket,
         runId: context.runId,
@@ -642,18 +659,27 @@ export function lyingClaims(rounds = 10): Attack {
         seq: 0,
       };
       try {
-        for (const [i, at] of checkpoints(context, rounds).entries()) {
+        // From 5% of the honest work, while version 0 is still within maxStaleness (32).
+        for (const [i, at] of checkpoints(context, rounds, 0.05).entries()) {
           await context.honestProgress(at);
           if (context.honestDone()) break;
           // Work on the copy it pulled at the start (it never takes the weights it is sent).
           const update = await engine.computeUpdate(1);
           const newest = await context.version();
-          outcomes.push(
-            await push(liar, update.payload, {
-              baseVersion: newest,
-              computeMs: i % 2 === 0 ? 1 : 86_400_000,
-            }),
-          );
+          const reply = await socket.emitWithAck('update', {
+            type: 'update',
+            runId: context.runId,
+            seq: liar.seq++,
+            baseVersion: newest,
+            steps: update.steps,
+            samples: update.samples,
+            trainLoss: update.trainLoss,
+            computeMs: i % 2 === 0 ? 1 : 86_400_000,
+            payload: update.payload,
+          });
+          outcomes.push(reply.type === 'ack' ? reply.status : reply.reason);
+          // Claimed 0; the coordinator's own record of what it sent says otherwise.
+          if (reply.type === 'ack') stalenessCounted.push(reply.staleness);
           futures.push(await push(liar, update.payload, { baseVersion: newest + 1000 }));
         }
       } finally {
@@ -664,8 +690,9 @@ export function lyingClaims(rounds = 10): Attack {
       return {
         did:
           `${outcomes.length} updates on version 0 claiming the newest version (1 ms or a day of compute): ` +
-          `${describeTally(counts)}; ${futures.length} claiming a future version: ${describeTally(tally(futures))}`,
-        figures: { claimedNewest: counts, claimedFuture: tally(futures) },
+          `${describeTally(counts)}, staleness counted ${stalenessCounted.join(', ') || 'none'} ` +
+          `(from what it was sent); ${futures.length} claiming a future version: ${describeTally(tally(futures))}`,
+        figures: { claimedNewest: counts, claimedFuture: tally(futures), stalenessCounted },
       };
     },
   };
@@ -694,6 +721,7 @@ export function manyIdentities(options: { hellos: number; connections: number })
     async during(context) {
       await context.honestProgress(Math.floor(context.honestBudget / 10));
       rssBefore = rssMiB();
+      const started = performance.now();
       const perConnection = Math.ceil(options.hellos / options.connections);
       const batch = 200;
       // A few connections at a time, each sending its hellos in pipelined batches.
@@ -725,12 +753,13 @@ export function manyIdentities(options: { hellos: number; connections: number })
         );
         rssPeak = Math.max(rssPeak, rssMiB());
       }
+      const seconds = (performance.now() - started) / 1000;
       const counts = tally(refused);
       return {
         did:
-          `${welcomed + refused.length} hellos over ${options.connections} addresses: ${welcomed} new identities, ` +
-          `${describeTally(counts)}`,
-        figures: { hellos: welcomed + refused.length, welcomed, refused: counts },
+          `${welcomed + refused.length} hellos in ${seconds.toFixed(0)} s over ${options.connections} addresses: ${welcomed} new identities, ` +
+          describeTally(counts),
+        figures: { hellos: welcomed + refused.length, welcomed, refused: counts, seconds },
       };
     },
     after(context) {

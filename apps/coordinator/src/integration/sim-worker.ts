@@ -214,6 +214,8 @@ export async function startSimWorker(
   };
   // Set by socket events and stop(): read through a call, not narrowed away by the compiler.
   const isStopped = (): boolean => stopped;
+  const isDisconnected = (): boolean => disconnected;
+  const isStoppedByCaller = (): boolean => stoppedByCaller;
   const waitForVersion = (after: number): Promise<void> =>
     new Promise((resolve) => {
       if (stopped || latestVersion > after) {
@@ -242,7 +244,7 @@ export async function startSimWorker(
     }
     if (weights.type !== 'weights') throw new Error(`pull refused: ${weights.message}`);
     // socket.io hands binary attachments over as Buffers; the engine wants Uint8Array views.
-    adopt({ ...weights, payload: new Uint8Array(weights.payload) } as Weights);
+    adopt({ ...weights, payload: new Uint8Array(weights.payload) });
   };
 
   const step = async (): Promise<void> => {
@@ -264,7 +266,7 @@ export async function startSimWorker(
       if (ack.status === 'buffered') buffered += 1;
       lastAccepted = push;
       if (ack.status === 'applied' && ack.weights) {
-        adopt({ ...ack.weights, payload: new Uint8Array(ack.weights.payload) } as Weights);
+        adopt({ ...ack.weights, payload: new Uint8Array(ack.weights.payload) });
         return;
       }
       if (ack.status === 'buffered') await waitForVersion(update.baseVersion);
@@ -292,7 +294,7 @@ export async function startSimWorker(
       } catch (error) {
         // emitWithAck rejects when the connection breaks: with reconnectWithinMs, join again
         // (the update in flight is lost, as with a real crash) and pull from the copy held.
-        if (!disconnected || options.reconnectWithinMs === undefined || stoppedByCaller) {
+        if (!isDisconnected() || options.reconnectWithinMs === undefined || isStoppedByCaller()) {
           throw error;
         }
         await reconnect();
