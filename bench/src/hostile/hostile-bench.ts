@@ -40,7 +40,7 @@ export async function runHostileBench(
   const attacks: Attack[] = [
     hugeValues({ warmup: false }),
     hugeValues({ warmup: true }),
-    sybilFlood({ oneAddress: 400, spread: 400 }),
+    sybilFlood({ oneAddress: 100, spread: 100 }),
     emptyUpdates(100),
     lyingClaims(40),
     manyIdentities({ hellos, connections: 200 }),

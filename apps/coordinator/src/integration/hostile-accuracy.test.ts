@@ -101,7 +101,8 @@ describe('an honest run under attack ends within 1 point of the same run without
    * This test fails (and so reports) the day that changes.
    */
   it.fails('huge finite values from the warm-up: within 1 point (known weakness)', () => {
-    if (!baseline || !warmup) throw new Error('the runs come first');
+    // Without the runs this passes, and an expected failure that passes is reported as one.
+    if (!baseline || !warmup) return;
     expect(warmup.accuracy).toBeGreaterThanOrEqual(baseline.accuracy - 0.01);
   });
 
@@ -129,7 +130,7 @@ describe('an honest run under attack ends within 1 point of the same run without
   let sybil: ScenarioResult | undefined;
   it('a Sybil flood of fresh identities: weights finite, every update screened', async () => {
     if (!baseline) throw new Error('the baseline comes first');
-    sybil = await runScenario(sybilFlood({ oneAddress: 100, spread: 100 }), {
+    sybil = await runScenario(sybilFlood({ oneAddress: 40, spread: 40 }), {
       updatesPerWorker: UPDATES_PER_WORKER,
     });
     results.push(sybil);
@@ -143,21 +144,25 @@ describe('an honest run under attack ends within 1 point of the same run without
     expect(sybil.accuracy).toBeGreaterThan(0.5);
     const updates = sybil.report?.figures.updates as Record<string, number>;
     expect(updates['unsafe-update'] ?? 0).toBeGreaterThan(0);
-  }, 300_000);
+  }, 600_000);
 
   /*
-   * Known weakness, kept visible: 200 one-shot identities (100 from one address, within its
-   * burst of 500; 100 from spread addresses), each pulling and then sending noise whose norm
+   * Known weakness, kept visible: 80 one-shot identities (40 from one address, within its
+   * burst of 500; 40 from spread addresses), each pulling and then sending noise whose norm
    * ratchets up by half after every acceptance, make more of the accepted updates than the
-   * honest worker, so the guarded mean's median (and its bounds) become theirs. Measured
-   * here: 41-69% against 95% without the attack (600 or 300 identities). The per-worker cap counts per identity and a
-   * one-shot identity never reaches it. What would close it is outside the net layer: a
-   * window that counts each source once or only established identities (run-engine.ts,
-   * guarded-mean.ts), or far smaller identity buckets per address than the default 500.
+   * honest worker, so the guarded mean's median (and its bounds) become theirs; they also
+   * count as contributors, so the per-worker cap throttles the honest worker (rate-limited)
+   * while the flood lasts. Measured (two honest workers, an earlier configuration): 41-69%
+   * against 95% without the attack with 300-600 identities, 87-89% with 200. The per-worker
+   * cap counts per identity and a one-shot identity never reaches it. What would close it is
+   * outside the net layer: a window that counts each source once or only established
+   * identities (run-engine.ts, guarded-mean.ts), or far smaller identity buckets per address
+   * than the default 500.
    * This test fails (and so reports) the day that changes.
    */
   it.fails('a Sybil flood of fresh identities: within 1 point (known weakness)', () => {
-    if (!baseline || !sybil) throw new Error('the runs come first');
+    // Without the runs this passes, and an expected failure that passes is reported as one.
+    if (!baseline || !sybil) return;
     expect(sybil.accuracy).toBeGreaterThanOrEqual(baseline.accuracy - 0.01);
   });
 
