@@ -524,10 +524,26 @@ export function sybilFlood(options: {
     try {
       const tried = norm;
       // A pull first, so the coordinator's record says it holds the current version.
-      const weights = await who.socket.emitWithAck('pull', { type: 'pull', runId: who.runId });
-      const outcome = await push(who, payload(context.parameterCount), {
-        baseVersion: weights.type === 'weights' ? weights.version : 0,
+      // With a timeout: a request the coordinator never answers shows as "no answer", not a hang.
+      const noAnswer = new Promise<'no answer'>((resolve) => {
+        setTimeout(() => {
+          resolve('no answer');
+        }, 60_000).unref();
       });
+      const weights = await Promise.race([
+        who.socket.emitWithAck('pull', { type: 'pull', runId: who.runId }),
+        noAnswer,
+      ]);
+      if (weights === 'no answer') {
+        outcomes.push('no answer to a pull');
+        return;
+      }
+      const outcome = await Promise.race([
+        push(who, payload(context.parameterCount), {
+          baseVersion: weights.type === 'weights' ? weights.version : 0,
+        }),
+        noAnswer,
+      ]);
       outcomes.push(outcome);
       norm = outcome === 'applied' ? Math.max(norm, tried * 1.5) : Math.min(norm, tried / 1.5);
     } finally {
