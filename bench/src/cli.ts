@@ -1,7 +1,7 @@
 /**
  * `pnpm bench` (full suite) and `pnpm --filter @vtrain/bench bench:quick`.
  *
- *   node dist/cli.js --suite full|quick [--only exp1,exp1b,exp1c,exp2,exp3,exp4,ingest,overhead,realtime,peer] [--report-only]
+ *   node dist/cli.js --suite full|quick [--only exp1,exp1b,exp1c,exp2,exp3,exp4,ingest,overhead,realtime,peer,hostile] [--report-only]
  *
  * Runs the experiments, writes one JSON per experiment and regenerates the
  * report from every JSON present (so `--only` refreshes part of it). The full
@@ -28,6 +28,7 @@ import {
 } from './experiments/definitions.js';
 import { provenanceText, type Recorded } from './provenance.js';
 import { runGrid, runTuned } from './experiments/grid.js';
+import type { HostileResult } from './hostile/hostile-types.js';
 import type { IngestResult } from './ingest/ingest-types.js';
 import type { OverheadResult } from './overhead/overhead-types.js';
 import type { PeerResult } from './peer/peer-types.js';
@@ -38,7 +39,7 @@ import { readJson, writeResult, type ExperimentResult } from './results.js';
 import { TrainingData } from './sim/training-data.js';
 
 const SIMULATED = ['exp1', 'exp1b', 'exp1c', 'exp2', 'exp3', 'exp4'] as const;
-const OTHERS = ['ingest', 'overhead', 'realtime', 'peer'] as const;
+const OTHERS = ['ingest', 'overhead', 'realtime', 'peer', 'hostile'] as const;
 type Part = (typeof SIMULATED)[number] | (typeof OTHERS)[number];
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -156,6 +157,11 @@ async function main(): Promise<void> {
     const result = await runPeerBench(suiteName, log);
     await writeResult(path.join(resultsDir, 'peer.json'), result);
   }
+  if (parts.includes('hostile')) {
+    const { runHostileBench } = await import('./hostile/hostile-bench.js');
+    const result = await runHostileBench(suiteName, log);
+    await writeResult(path.join(resultsDir, 'hostile.json'), result);
+  }
 
   const read = (id: string): Promise<ExperimentResult | undefined> =>
     readJson<ExperimentResult>(path.join(resultsDir, `${id}.json`));
@@ -170,6 +176,7 @@ async function main(): Promise<void> {
     overhead,
     realtime,
     peer,
+    hostile,
   ] = await Promise.all([
     read('exp1-schedules'),
     read('exp1b-conditions'),
@@ -181,6 +188,7 @@ async function main(): Promise<void> {
     readJson<OverheadResult>(path.join(resultsDir, 'overhead.json')),
     readJson<RealtimeResult>(path.join(resultsDir, 'realtime.json')),
     readJson<PeerResult>(path.join(resultsDir, 'peer.json')),
+    readJson<HostileResult>(path.join(resultsDir, 'hostile.json')),
   ]);
   const browserResults = path.join(repoRoot, 'apps/web-worker-client/bench/results');
   const [topK, browserOverhead, browserOverheadDemo] = await Promise.all([
@@ -206,6 +214,7 @@ async function main(): Promise<void> {
       ...(overhead ? { overhead } : {}),
       ...(realtime ? { realtime } : {}),
       ...(peer ? { peer } : {}),
+      ...(hostile ? { hostile } : {}),
       ...(topK ? { topK } : {}),
       ...(browserOverhead ? { browserOverhead } : {}),
       ...(browserOverheadDemo ? { browserOverheadDemo } : {}),

@@ -23,6 +23,8 @@ import type { IngestResult } from '../ingest/ingest-types.js';
 import type { OverheadResult } from '../overhead/overhead-types.js';
 import type { RealtimeResult } from '../realtime/realtime-types.js';
 import { peerSection } from './peer-section.js';
+import { hostileSection } from './hostile-section.js';
+import type { HostileResult } from '../hostile/hostile-types.js';
 import { goalsSection, type GoalInputs } from './goals.js';
 import { provenanceText, type Provenance, type Recorded } from '../provenance.js';
 
@@ -36,6 +38,7 @@ export interface ReportInputs extends GoalInputs {
   readonly scaling?: Recorded<ExperimentResult>;
   readonly compression?: Recorded<ExperimentResult>;
   readonly realtime?: Recorded<RealtimeResult>;
+  readonly hostile?: Recorded<HostileResult>;
 }
 
 /** A section's lines with "Measured at …" under its heading (a section not run has no result to date). */
@@ -418,6 +421,7 @@ export async function writeReport(inputs: ReportInputs, out: Output): Promise<vo
   lines.push(...dated(overheadSection(inputs.overhead), inputs.overhead));
   lines.push(...dated(realtimeSection(inputs.realtime, inputs.schedules), inputs.realtime));
   lines.push(...peerSection(inputs.peer));
+  lines.push(...hostileSection(inputs.hostile));
   lines.push(...discussion(inputs, verdicts));
   lines.push(...headline(inputs, efficiencyAt8));
   await mkdir(path.dirname(out.markdownFile), { recursive: true });

@@ -3,7 +3,9 @@ import {
   decodeSparseUpdate,
   encodeSparseUpdate,
   type Assignment,
+  type RejectReason,
   type UpdatePush,
+  type Weights,
 } from '@vtrain/protocol';
 import { TrainingEngine, applyWeightsMessage, weightsEpoch } from '@vtrain/worker';
 import { mulberry32 } from '@vtrain/optimizer';
@@ -42,7 +44,23 @@ export interface SimWorker {
   readonly running: boolean;
   /** Why the worker stopped on its own, if it failed. */
   readonly failure: unknown;
+  /** Refusals it went on after (see `keepGoingOn`), by reason. */
+  readonly refusals: Readonly<Record<string, number>>;
+  /** With `reconnect`: the first weights message after each reconnection (the copy it held was replaced by it). */
+  readonly afterReconnect: readonly ReconnectedWeights[];
   stop(): Promise<void>;
+}
+
+/** The first weights a reconnected worker applied: how they came and from which history. */
+export interface ReconnectedWeights {
+  /** The version and epoch of the copy it held when the connection broke. */
+  readonly heldVersion: number | undefined;
+  readonly heldEpoch: string | undefined;
+  /** The restart epoch the new connection's welcome announced. */
+  readonly welcomeEpoch: string;
+  readonly version: number;
+  readonly epoch: string;
+  readonly encoding: string;
 }
 
 function gaussian(random: () => number): number {
@@ -89,16 +107,31 @@ export async function startSimWorker(
     firstSeq?: number;
     /** Joins at once but trains only once this settles (so a test can start all its workers together). */
     start?: Promise<void>;
+    /**
+     * Refusals to count and go on after (pull, then compute again) instead of failing; a run
+     * under attack may refuse an honest update, and a test wants to know how often.
+     */
+    keepGoingOn?: readonly RejectReason[];
+    /**
+     * When the connection breaks (the coordinator restarted or crashed), connect again
+     * under the same identity within this many ms, keeping the engine and the copy of the
+     * weights it holds, as the real session does; without it the worker stops.
+     */
+    reconnectWithinMs?: number;
   },
 ): Promise<SimWorker> {
   const attack = options.attack ?? { kind: 'none' };
   const random = mulberry32(options.seed);
-  const socket: RawSocket = await connectRawWorker(url);
+  let socket: RawSocket = await connectRawWorker(url);
   const welcome = await socket.emitWithAck('hello', {
     ...HELLO,
     ...(options.resume ? { resume: options.resume } : {}),
   });
   if (welcome.type !== 'welcome' || !welcome.assignment) throw new Error('no run to join');
+  const identity = { workerId: welcome.workerId, secret: welcome.secret };
+  const refusals: Record<string, number> = {};
+  const afterReconnect: ReconnectedWeights[] = [];
+  const keepGoingOn = new Set<string>(options.keepGoingOn ?? []);
   // The reply type is the schema's input side; the coordinator sends every default filled in.
   const assignment = welcome.assignment as Assignment;
   const info = assignmentDatasetInfo(assignment.dataset);
@@ -121,20 +154,68 @@ export async function startSimWorker(
   let seq = options.firstSeq ?? 0;
   let latestVersion = 0;
   let versionWaiter: (() => void) | undefined;
-  socket.on('version', (notice) => {
-    latestVersion = Math.max(latestVersion, notice.version);
-    versionWaiter?.();
-  });
-  socket.on('run-ended', () => {
-    stopped = true;
-    versionWaiter?.();
-  });
-  socket.on('disconnect', () => {
-    stopped = true;
-    versionWaiter?.();
-  });
+  let disconnected = false;
+  let stoppedByCaller = false;
+  const listen = (on: RawSocket): void => {
+    on.on('version', (notice) => {
+      latestVersion = Math.max(latestVersion, notice.version);
+      versionWaiter?.();
+    });
+    on.on('run-ended', () => {
+      stopped = true;
+      versionWaiter?.();
+    });
+    on.on('disconnect', () => {
+      disconnected = true;
+      if (options.reconnectWithinMs === undefined || stoppedByCaller) stopped = true;
+      versionWaiter?.();
+    });
+  };
+  listen(socket);
+  // A broken connection: connect and say hello again under the same identity, keeping the engine.
+  let reconnected: Omit<ReconnectedWeights, 'version' | 'epoch' | 'encoding'> | undefined;
+  const reconnect = async (): Promise<void> => {
+    const deadline = Date.now() + (options.reconnectWithinMs ?? 0);
+    socket.disconnect();
+    for (;;) {
+      try {
+        const next = await connectRawWorker(url);
+        const reply = await next.emitWithAck('hello', { ...HELLO, resume: identity });
+        if (reply.type !== 'welcome') {
+          next.disconnect();
+          throw new Error(`hello refused: ${reply.message}`);
+        }
+        socket = next;
+        disconnected = false;
+        listen(next);
+        reconnected = {
+          heldVersion: engine.version,
+          heldEpoch: weightsEpoch(engine),
+          welcomeEpoch: reply.epoch,
+        };
+        return;
+      } catch (error) {
+        if (Date.now() > deadline || stoppedByCaller) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  };
+  const adopt = (weights: Weights): void => {
+    applyWeightsMessage(engine, weights);
+    if (reconnected) {
+      afterReconnect.push({
+        ...reconnected,
+        version: weights.version,
+        epoch: weights.epoch,
+        encoding: weights.encoding,
+      });
+      reconnected = undefined;
+    }
+  };
   // Set by socket events and stop(): read through a call, not narrowed away by the compiler.
   const isStopped = (): boolean => stopped;
+  const isDisconnected = (): boolean => disconnected;
+  const isStoppedByCaller = (): boolean => stoppedByCaller;
   const waitForVersion = (after: number): Promise<void> =>
     new Promise((resolve) => {
       if (stopped || latestVersion > after) {
@@ -163,48 +244,62 @@ export async function startSimWorker(
     }
     if (weights.type !== 'weights') throw new Error(`pull refused: ${weights.message}`);
     // socket.io hands binary attachments over as Buffers; the engine wants Uint8Array views.
-    applyWeightsMessage(engine, { ...weights, payload: new Uint8Array(weights.payload) });
+    adopt({ ...weights, payload: new Uint8Array(weights.payload) });
+  };
+
+  const step = async (): Promise<void> => {
+    const update = await engine.computeUpdate(1);
+    const push: UpdatePush = {
+      type: 'update',
+      runId: assignment.runId,
+      seq: seq++,
+      baseVersion: update.baseVersion,
+      steps: update.steps,
+      samples: update.samples,
+      trainLoss: update.trainLoss,
+      computeMs: update.computeMs,
+      payload: attackPayload(update.payload, attack, random),
+    };
+    const ack = await socket.emitWithAck('update', push);
+    if (ack.type === 'ack') {
+      accepted += 1;
+      if (ack.status === 'buffered') buffered += 1;
+      lastAccepted = push;
+      if (ack.status === 'applied' && ack.weights) {
+        adopt({ ...ack.weights, payload: new Uint8Array(ack.weights.payload) });
+        return;
+      }
+      if (ack.status === 'buffered') await waitForVersion(update.baseVersion);
+    } else if (ack.reason === 'rate-limited' || ack.reason === 'storage-unavailable') {
+      // Too fast for the coordinator's limits, or its disk is full: back off as the real worker does.
+      refusals[ack.reason] = (refusals[ack.reason] ?? 0) + 1;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return;
+    } else if (keepGoingOn.has(ack.reason)) {
+      refusals[ack.reason] = (refusals[ack.reason] ?? 0) + 1;
+    } else if (ack.reason !== 'late' && ack.reason !== 'stale') {
+      throw new Error(`update refused: ${ack.reason} ${ack.message}`);
+    } else {
+      await waitForVersion(update.baseVersion);
+    }
+    if (!isStopped()) await pull();
   };
 
   const loop = (async () => {
     await options.start;
     await pull();
     while (!isStopped() && accepted < (options.maxAccepted ?? Number.POSITIVE_INFINITY)) {
-      const update = await engine.computeUpdate(1);
-      const push: UpdatePush = {
-        type: 'update',
-        runId: assignment.runId,
-        seq: seq++,
-        baseVersion: update.baseVersion,
-        steps: update.steps,
-        samples: update.samples,
-        trainLoss: update.trainLoss,
-        computeMs: update.computeMs,
-        payload: attackPayload(update.payload, attack, random),
-      };
-      const ack = await socket.emitWithAck('update', push);
-      if (ack.type === 'ack') {
-        accepted += 1;
-        if (ack.status === 'buffered') buffered += 1;
-        lastAccepted = push;
-        if (ack.status === 'applied' && ack.weights) {
-          applyWeightsMessage(engine, {
-            ...ack.weights,
-            payload: new Uint8Array(ack.weights.payload),
-          });
-          continue;
+      try {
+        await step();
+      } catch (error) {
+        // emitWithAck rejects when the connection breaks: with reconnectWithinMs, join again
+        // (the update in flight is lost, as with a real crash) and pull from the copy held.
+        if (!isDisconnected() || options.reconnectWithinMs === undefined || isStoppedByCaller()) {
+          throw error;
         }
-        if (ack.status === 'buffered') await waitForVersion(update.baseVersion);
-      } else if (ack.reason === 'rate-limited') {
-        // Too fast for the coordinator's limits: back off as the real worker does.
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-        continue;
-      } else if (ack.reason !== 'late' && ack.reason !== 'stale') {
-        throw new Error(`update refused: ${ack.reason} ${ack.message}`);
-      } else {
-        await waitForVersion(update.baseVersion);
+        await reconnect();
+        await pull();
       }
-      if (!isStopped()) await pull();
     }
   })()
     .catch((error: unknown) => {
@@ -218,7 +313,9 @@ export async function startSimWorker(
 
   return {
     workerId: welcome.workerId,
-    identity: { workerId: welcome.workerId, secret: welcome.secret },
+    identity,
+    refusals,
+    afterReconnect,
     get buffered() {
       return buffered;
     },
@@ -240,6 +337,7 @@ export async function startSimWorker(
     },
     async stop() {
       stopped = true;
+      stoppedByCaller = true;
       versionWaiter?.();
       await loop;
       socket.disconnect();
