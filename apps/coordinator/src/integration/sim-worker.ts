@@ -277,11 +277,14 @@ export async function startSimWorker(
       return;
     } else if (keepGoingOn.has(ack.reason)) {
       refusals[ack.reason] = (refusals[ack.reason] ?? 0) + 1;
-    } else if (ack.reason !== 'late' && ack.reason !== 'stale') {
-      throw new Error(`update refused: ${ack.reason} ${ack.message}`);
-    } else {
+    } else if (ack.reason === 'late') {
+      // The round closed without it: its next version is announced to this worker.
       await waitForVersion(update.baseVersion);
+    } else if (ack.reason !== 'stale') {
+      throw new Error(`update refused: ${ack.reason} ${ack.message}`);
     }
+    // Stale: the model has already moved past the base, and version notices go only to
+    // workers waiting on a buffered ack, so waiting for one could be forever: pull now.
     if (!isStopped()) await pull();
   };
 
