@@ -401,18 +401,15 @@ describe('WorkerReplicas with f16 steps', () => {
     const initial = Float32Array.from({ length: P }, () => random() - 0.5);
     const engine = asyncEngine(initial.slice());
     const replicas = new WorkerReplicas(initial, budget, { steps: true });
-    const workers: SimWorker[] = ['a', 'b'].map((id) => ({
-      id,
-      weights: initial.slice(),
-      version: 0,
-      seq: 0,
-    }));
+    const a: SimWorker = { id: 'a', weights: initial.slice(), version: 0, seq: 0 };
+    const b: SimWorker = { id: 'b', weights: initial.slice(), version: 0, seq: 0 };
+    const workers = [a, b];
     for (const worker of workers) engine.join(worker.id, 0);
     let steps = 0;
     let patches = 0;
     for (let round = 0; round < 40; round++) {
       // One version per round, as a synchronous round of two is; both workers then ask.
-      const sender = workers[round % 2]!;
+      const sender = round % 2 === 0 ? a : b;
       expect(submitFrom(engine, sender, randomUpdate(random, P, 30, 0.01), round)).toBe('applied');
       for (const worker of workers) {
         const reply = replicas.reply(worker.id, worker.version, engine);
@@ -435,8 +432,8 @@ describe('WorkerReplicas with f16 steps', () => {
     // Dense weights are x, not x̂: that worker is sent new values from then on.
     const dense = replicas.reply('a', undefined, engine);
     expect(dense.kind).toBe('dense');
-    adopt(workers[0]!, dense, engine);
-    expect(submitFrom(engine, workers[0]!, randomUpdate(random, P, 30, 0.01), 99)).toBe('applied');
-    expect(replicas.reply('a', workers[0]!.version, engine).kind).toBe('patch');
+    adopt(a, dense, engine);
+    expect(submitFrom(engine, a, randomUpdate(random, P, 30, 0.01), 99)).toBe('applied');
+    expect(replicas.reply('a', a.version, engine).kind).toBe('patch');
   });
 });

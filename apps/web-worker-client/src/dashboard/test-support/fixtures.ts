@@ -41,7 +41,12 @@ export function run(overrides: Partial<RunSummary> = {}): RunSummary {
         workerOptimizer: { kind: 'sgd', learningRate: 0.1 },
         serverOptimizer: { kind: 'sgd', learningRate: 1 },
       },
-      compression: { density: 0.01, errorFeedback: true, valueFormat: 'f32' },
+      compression: {
+        density: 0.01,
+        errorFeedback: true,
+        valueFormat: 'f32',
+        downstreamValueFormat: 'f32',
+      },
       schedule: { kind: 'async', staleness: { maxStaleness: 32, damping: 'none' } },
       aggregation: { rule: 'mean' },
       evaluation: { everyVersions: 50 },
