@@ -26,9 +26,9 @@ export class WeightsReplies {
 
   /**
    * The model for worker `workerId`, which holds `haveVersion` of `haveEpoch`:
-   * a patch of the new values of at most the run's downstream budget of
-   * coordinates, the largest differences between the global model and the
-   * worker's copy (`WorkerReplicas`), or the full weights when the worker has
+   * a patch (new values) or a step (f16 differences) of at most the run's
+   * downstream budget of coordinates of the broadcast model every worker
+   * follows (`WorkerReplicas`), or the full weights when the worker has
    * nothing, a version of another epoch (version 0 is the same in all), or a
    * version the coordinator cannot account for. An update's acknowledgement
    * passes this process's own epoch: the coordinator's records of what it sent
@@ -45,33 +45,23 @@ export class WeightsReplies {
     const sameHistory = haveVersion === 0 || haveEpoch === this.epoch;
     const have = sameHistory ? haveVersion : undefined;
     const reply = run.downstream.reply(workerId, have, engine);
-    if (reply.kind === 'step') {
-      // f16-exact by construction (the broadcast model moved by exactly these).
+    if (reply.kind !== 'dense') {
+      // A step's values are f16-exact by construction (the broadcast model moved by exactly these).
+      const step = reply.kind === 'step';
       const payload = encodeSparseUpdate(
-        { length: engine.parameterCount, indices: reply.indices, values: reply.steps },
-        { valueFormat: 'f16' },
+        {
+          length: engine.parameterCount,
+          indices: reply.indices,
+          values: step ? reply.steps : reply.values,
+        },
+        { valueFormat: step ? 'f16' : 'f32' },
       );
       return {
         type: 'weights',
         runId: run.id,
         version,
         epoch: this.epoch,
-        encoding: 'sparse-step',
-        fromVersion: reply.fromVersion,
-        payload,
-      };
-    }
-    if (reply.kind === 'patch') {
-      const payload = encodeSparseUpdate(
-        { length: engine.parameterCount, indices: reply.indices, values: reply.values },
-        { valueFormat: 'f32' },
-      );
-      return {
-        type: 'weights',
-        runId: run.id,
-        version,
-        epoch: this.epoch,
-        encoding: 'sparse-patch',
+        encoding: step ? 'sparse-step' : 'sparse-patch',
         fromVersion: reply.fromVersion,
         payload,
       };
